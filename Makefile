@@ -1,0 +1,86 @@
+# aebook: `make book` builds the site, `make test` runs every check. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= smoke
+SOURCES := $(sort $(wildcard recipes/[0-9][0-9]_*.py))
+NOTEBOOKS := $(SOURCES:.py=.ipynb)
+EXECUTED := _build/executed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help venv book execute-all html execute notebooks sync lint unit smoke nbval test clean
+
+help:
+	@echo "make book [PROFILE=smoke|full]  execute every recipe into _build/ and build _build/html"
+	@echo "make test                       lint, unit tests, smoke runs, nbval, book build (-W)"
+	@echo "make execute                    re-execute the committed notebooks in place (full profile)"
+	@echo "make notebooks                  regenerate recipes/*.ipynb from the .py sources"
+	@echo "make sync                       rewrite Colab badges and install cells from _config.yml"
+
+$(BIN)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(BIN)/.installed
+
+# The book: papermill executes copies of the notebooks under _build/, never the committed ones.
+book: venv execute-all html
+
+execute-all: venv
+	@mkdir -p $(EXECUTED)/recipes _build/results
+	@for notebook in $(NOTEBOOKS); do \
+	  echo "executing $$notebook ($(PROFILE) profile)"; \
+	  AELIB_RESULTS_DIR=$(CURDIR)/_build/results $(BIN)/papermill --log-level WARNING \
+	    --cwd recipes -p PROFILE $(PROFILE) $$notebook $(EXECUTED)/$$notebook || exit 1; \
+	done
+
+html: venv
+	@test -n "$$(ls $(EXECUTED)/recipes/*.ipynb 2>/dev/null)" || \
+	  { echo "no executed notebooks in $(EXECUTED)/recipes: run make book"; exit 1; }
+	rm -rf _build/book _build/html
+	mkdir -p _build/book
+	cp _config.yml _toc.yml intro.md _build/book/
+	cp -r $(EXECUTED)/recipes _build/book/recipes
+	$(BIN)/jupyter-book build _build/book --path-output _build/site --warningiserror --nitpick --keep-going --quiet
+	mv _build/site/_build/html _build/html
+	@echo "book: $(CURDIR)/_build/html/index.html"
+
+# Refresh the committed reference outputs: full profile, in place (set AELIB_DATA_DIR for real data).
+execute: venv notebooks
+	@for notebook in $(NOTEBOOKS); do \
+	  echo "executing $$notebook in place (full profile)"; \
+	  AELIB_PROFILE=full AELIB_RESULTS_DIR=$(CURDIR)/results $(BIN)/papermill --log-level WARNING \
+	    --cwd recipes $$notebook $$notebook || exit 1; \
+	done
+
+notebooks: venv
+	$(BIN)/jupytext --update --to ipynb $(SOURCES)
+
+sync: venv
+	$(BIN)/python -m aelib.book sync
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: venv
+	$(BIN)/python -m pytest -q -m "not recipe"
+
+# Smoke runs write executed notebooks to _build/executed, which `html` then builds.
+smoke: venv
+	$(BIN)/python -m pytest -q -m recipe
+
+nbval: venv
+	AELIB_PROFILE=smoke AELIB_RESULTS_DIR=$(CURDIR)/_build/nbval-results $(BIN)/python -m pytest -q \
+	  -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg recipes/
+
+test: lint unit smoke nbval html
+
+clean:
+	rm -rf _build

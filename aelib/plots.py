@@ -1,0 +1,86 @@
+"""Figures every recipe draws: image grids (originals against outputs) and training curves.
+
+Functions return the matplotlib ``Figure`` so a notebook shows it and a test can inspect it.
+Importing this module changes no global matplotlib setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["plot_history", "show_image_rows"]
+
+
+def show_image_rows(rows: Mapping[str, np.ndarray], count: int = 10, title: str | None = None):
+    """Draw one row per entry of ``rows`` (label -> (n, height, width, channels) in [0, 1]).
+
+    The first ``count`` images of every row are shown, column by column, so row *k* of column
+    *j* is the *k*-th version (original, noisy, reconstructed, ...) of image *j*.
+    """
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise ValueError("rows is empty; pass at least one label -> images entry.")
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count}.")
+    arrays = {label: np.asarray(images) for label, images in rows.items()}
+    for label, images in arrays.items():
+        if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3)):
+            raise ValueError(
+                f"Row {label!r} has shape {images.shape}; expected (n, height, width[, 1 or 3])."
+            )
+        if len(images) < count:
+            raise ValueError(f"Row {label!r} has {len(images)} images; {count} were asked for.")
+    figure, axes = plt.subplots(
+        len(arrays), count, figsize=(1.1 * count, 1.2 * len(arrays)), squeeze=False
+    )
+    for row_axes, (label, images) in zip(axes, arrays.items(), strict=True):
+        for column, axis in enumerate(row_axes):
+            image = np.clip(images[column], 0.0, 1.0)
+            if image.ndim == 3 and image.shape[-1] == 1:
+                image = image[..., 0]
+            axis.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0.0, vmax=1.0)
+            axis.set_xticks([])
+            axis.set_yticks([])
+        row_axes[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_history(histories: Mapping[str, object], metric: str = "loss", title: str | None = None):
+    """Plot training (solid) and validation (dashed) ``metric`` per epoch for each named run.
+
+    ``histories`` maps a label to a Keras ``History`` or to its ``.history`` dict.
+    """
+    import matplotlib.pyplot as plt
+
+    if not histories:
+        raise ValueError("histories is empty; pass at least one label -> History entry.")
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for index, (label, history) in enumerate(histories.items()):
+        curves = getattr(history, "history", history)
+        if not isinstance(curves, Mapping) or metric not in curves:
+            raise ValueError(f"Run {label!r} has no {metric!r} curve (found {list(curves)}).")
+        color = f"C{index}"
+        epochs = np.arange(1, len(curves[metric]) + 1)
+        axis.plot(epochs, curves[metric], color=color, label=f"{label} (train)")
+        if f"val_{metric}" in curves:
+            axis.plot(
+                epochs,
+                curves[f"val_{metric}"],
+                color=color,
+                linestyle="--",
+                label=f"{label} (validation)",
+            )
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(metric)
+    axis.legend(fontsize=8)
+    axis.grid(alpha=0.3)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,155 @@
+"""Result records: what a recipe measured, on which data, with which software and hardware.
+
+Each executed recipe writes ``<directory>/<recipe>.json`` with the keys ``recipe``, ``profile``,
+``data_source``, ``metrics`` (a flat mapping of metric names to numbers), ``seconds`` (per
+phase), ``versions`` and ``hardware``. The directory is the ``directory`` argument, else
+``$AELIB_RESULTS_DIR``, else ``results/`` under the current folder. Files are written atomically.
+
+>>> timer = PhaseTimer()
+>>> with timer("train"):
+...     pass
+>>> sorted(timer.seconds)
+['train']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["PhaseTimer", "describe_hardware", "describe_versions", "load_record", "save_record"]
+
+_REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
+_PACKAGES = ("aelib", "tensorflow", "keras", "numpy", "scikit-learn", "scikit-image")
+
+
+class PhaseTimer:
+    """Measure wall-clock seconds per named phase: ``with timer("train"): ...``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, phase: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            self.seconds[phase] = round(self.seconds.get(phase, 0.0) + elapsed, 3)
+
+
+def save_record(
+    recipe: str,
+    profile: str,
+    data_source: str,
+    metrics: Mapping[str, float],
+    seconds: Mapping[str, float],
+    directory: str | os.PathLike | None = None,
+) -> Path:
+    """Write the recipe's record as JSON (atomically) and return its path."""
+    if not re.fullmatch(r"[a-z0-9_]+", recipe or ""):
+        raise ValueError(f"recipe must be a lowercase identifier like 'vanilla', not {recipe!r}.")
+    record = {
+        "recipe": recipe,
+        "profile": profile,
+        "data_source": data_source,
+        "metrics": _check_numbers("metrics", metrics),
+        "seconds": _check_numbers("seconds", seconds),
+        "versions": describe_versions(),
+        "hardware": describe_hardware(),
+    }
+    folder = Path(directory or os.environ.get("AELIB_RESULTS_DIR") or "results")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{recipe}.json"
+    # Write to a temporary file in the same folder, then rename: a reader never sees half a file.
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{recipe}.", suffix=".json")
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(record, file, indent=2, sort_keys=False)
+            file.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_record(path: str | os.PathLike) -> dict:
+    """Read a record written by :func:`save_record`; ValueError if a key is missing."""
+    with open(path) as file:
+        try:
+            record = json.load(file)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not valid JSON: {error}") from None
+    missing = [key for key in _REQUIRED_KEYS if key not in record]
+    if missing:
+        raise ValueError(f"{path} lacks the keys {missing}.")
+    return record
+
+
+def describe_versions() -> dict[str, str]:
+    """Python and the installed versions of the packages the recipes depend on."""
+    versions = {"python": platform.python_version()}
+    for package in _PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def describe_hardware() -> dict[str, object]:
+    """CPU model and core count, and the GPUs TensorFlow sees (if TensorFlow is imported)."""
+    hardware: dict[str, object] = {"cpu": _cpu_name(), "cpu_count": os.cpu_count() or 0}
+    hardware["gpus"] = _gpu_names()
+    return hardware
+
+
+def _cpu_name() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _gpu_names() -> list[str]:
+    import sys
+
+    # Importing TensorFlow here just to ask would cost seconds; only ask if a recipe loaded it.
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None:
+        return []
+    names = []
+    for device in tensorflow.config.list_physical_devices("GPU"):
+        details = tensorflow.config.experimental.get_device_details(device)
+        names.append(details.get("device_name", device.name))
+    return names
+
+
+def _check_numbers(label: str, values: Mapping[str, float]) -> dict[str, float]:
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{label} must be a mapping of names to numbers, not {type(values)}.")
+    checked = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{label} keys must be non-empty strings, got {name!r}.")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            try:
+                value = float(value)  # numpy scalars
+            except (TypeError, ValueError):
+                raise ValueError(f"{label}[{name!r}] is not a number: {value!r}.") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{label}[{name!r}] is not finite: {value!r}.")
+        checked[name] = float(value)
+    return checked

@@ -1,0 +1,59 @@
+import matplotlib
+import numpy as np
+import pytest
+
+from aelib import plots
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+def test_image_rows_draw_one_axis_per_image():
+    images = np.random.default_rng(0).random((12, 28, 28, 1))
+    figure = plots.show_image_rows({"original": images, "output": images[::-1]}, count=5)
+    assert len(figure.axes) == 10
+    assert figure.axes[0].get_ylabel() == "original"
+    np.testing.assert_allclose(figure.axes[5].images[0].get_array(), images[-1, ..., 0])
+
+
+def test_image_rows_accept_colour():
+    images = np.random.default_rng(0).random((3, 32, 32, 3))
+    figure = plots.show_image_rows({"colour": images}, count=3)
+    assert figure.axes[0].images[0].get_array().shape == (32, 32, 3)
+
+
+@pytest.mark.parametrize(
+    ("rows", "count", "message"),
+    [
+        ({}, 3, "empty"),
+        ({"a": np.zeros((2, 8, 8, 1))}, 3, "3 were asked"),
+        ({"a": np.zeros((4, 8))}, 3, "shape"),
+        ({"a": np.zeros((4, 8, 8, 2))}, 3, "shape"),
+        ({"a": np.zeros((4, 8, 8, 1))}, 0, "count"),
+    ],
+)
+def test_image_rows_reject_bad_input(rows, count, message):
+    with pytest.raises(ValueError, match=message):
+        plots.show_image_rows(rows, count=count)
+
+
+def test_history_plots_train_and_validation_curves():
+    class FakeHistory:
+        history = {"loss": [0.3, 0.2, 0.1], "val_loss": [0.35, 0.25, 0.2]}
+
+    figure = plots.plot_history({"dense": FakeHistory(), "deep": {"loss": [0.4, 0.3]}})
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 3
+    np.testing.assert_allclose(lines[1].get_ydata(), [0.35, 0.25, 0.2])
+
+
+def test_history_without_metric_raises_value_error():
+    with pytest.raises(ValueError, match="no 'mse' curve"):
+        plots.plot_history({"dense": {"loss": [1.0]}}, metric="mse")
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_history({})

@@ -1,0 +1,55 @@
+"""Execute every recipe with papermill in the smoke profile and check what it computed.
+
+The executed notebooks land in _build/executed/, where `make html` builds the book from them.
+"""
+
+from pathlib import Path
+
+import papermill
+import pytest
+
+from aelib import results
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTED = ROOT / "_build" / "executed" / "recipes"
+NOTEBOOKS = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _check_vanilla(metrics):
+    for model in ("dense", "deep", "conv"):
+        # Training reduced the loss of every model...
+        assert metrics[f"{model}_last_epoch_loss"] < metrics[f"{model}_first_epoch_loss"], model
+    # ...and the dense models already reconstruct better than the mean image.
+    for model in ("dense", "deep"):
+        assert metrics[f"{model}_mse"] < metrics["mean_image_mse"], model
+    assert metrics["pca_32_mse"] < metrics["mean_image_mse"]
+    # The separate encoder and decoder share the autoencoder's layers.
+    assert metrics["encoder_decoder_max_difference"] < 1e-5
+
+
+CHECKS = {"vanilla": _check_vanilla}
+
+
+@pytest.mark.recipe
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_recipe_runs_in_the_smoke_profile(notebook, tmp_path, monkeypatch):
+    results_dir = tmp_path / "results"
+    monkeypatch.setenv("AELIB_RESULTS_DIR", str(results_dir))
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(notebook),
+        str(EXECUTED / notebook.name),
+        parameters={"PROFILE": "smoke"},
+        cwd=str(notebook.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    records = list(results_dir.glob("*.json"))
+    assert len(records) == 1, f"{notebook.name} wrote {records}"
+    record = results.load_record(records[0])
+    assert record["profile"] == "smoke" and record["data_source"] == "embedded"
+    assert record["recipe"] in CHECKS, f"no smoke checks for recipe {record['recipe']!r}"
+    CHECKS[record["recipe"]](record["metrics"])
+    # Keep the record beside the executed notebook, for the book build and for people.
+    (EXECUTED.parent.parent / "results").mkdir(exist_ok=True)
+    (EXECUTED.parent.parent / "results" / records[0].name).write_text(records[0].read_text())
