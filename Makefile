@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book execute-all html execute notebooks sync lint unit smoke nbval test clean
+.PHONY: help venv book execute-all html execute notebooks sync lint unit smoke nbval test bench clean
 
 help:
 	@echo "make book [PROFILE=smoke|full]  execute every recipe into _build/ and build _build/html"
@@ -19,6 +19,7 @@ help:
 	@echo "make execute                    re-execute the committed notebooks in place (full profile)"
 	@echo "make notebooks                  regenerate recipes/*.ipynb from the .py sources"
 	@echo "make sync                       rewrite Colab badges and install cells from _config.yml"
+	@echo "make bench                      time every recipe in the smoke profile (benchmarks/results)"
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,6 +82,9 @@ nbval: venv
 	  -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg recipes/
 
 test: lint unit smoke nbval html
+
+bench: venv
+	$(BIN)/python -m benchmarks smoke
 
 clean:
 	rm -rf _build

@@ -38,8 +38,8 @@ class Profile:
         return array if size is None else array[:size]
 
 
-# The smoke caps: small enough for about 20 seconds per recipe on two CPU cores.
-_SMOKE_CAPS = {"epochs": 2, "batch_size": 128, "train_size": 1000, "test_size": 200}
+# The smoke caps: enough steps for a model to beat a trivial baseline, in under a minute of CPU.
+_SMOKE_CAPS = {"epochs": 5, "batch_size": 64, "train_size": 2000, "test_size": 500}
 
 
 def get_profile(
@@ -53,7 +53,7 @@ def get_profile(
     """Resolve a profile name (``AELIB_PROFILE`` wins) and the recipe's full-profile sizes.
 
     ``full`` keeps the given sizes and loads real data (``data_source='auto'``); ``smoke`` caps
-    each size (2 epochs, 1,000 training and 200 test examples) and uses the embedded data.
+    each size (5 epochs, batch 64, 2,000 training and 500 test examples) and uses the embedded data.
     """
     name = os.environ.get("AELIB_PROFILE") or name or "full"
     if name not in PROFILE_NAMES:

@@ -38,8 +38,15 @@ def test_notebook_is_in_sync_with_its_source(source):
 def test_recipe_follows_the_skeleton(source):
     text = source.read_text()
     headings = re.findall(r"^# ## (.+)$", text, flags=re.MULTILINE)
-    for heading in ("Introduction", "Setup", "Prepare the data", "Build the model", "Train",
-                    "Evaluate", "What to try next"):
+    for heading in (
+        "Introduction",
+        "Setup",
+        "Prepare the data",
+        "Build the model",
+        "Train",
+        "Evaluate",
+        "What to try next",
+    ):
         assert any(found.startswith(heading) for found in headings), (source.name, heading)
     notebook = jupytext.read(source)
     parameters = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
@@ -79,7 +86,9 @@ def test_badges_install_cells_and_readme_derive_from_config():
 def test_moving_the_repository_is_a_one_line_change(tmp_path):
     for name in ("_config.yml", "README.md"):
         shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "recipes", tmp_path / "recipes", ignore=shutil.ignore_patterns("*.ipynb"))
+    shutil.copytree(
+        ROOT / "recipes", tmp_path / "recipes", ignore=shutil.ignore_patterns("*.ipynb")
+    )
     config = tmp_path / "_config.yml"
     config.write_text(config.read_text().replace("github.com/aebook/aebook", "github.com/fork/ae"))
     changed = book.sync_files(tmp_path)
@@ -93,7 +102,7 @@ def test_moving_the_repository_is_a_one_line_change(tmp_path):
 
 def test_bad_repository_url_raises_value_error(tmp_path):
     (tmp_path / "_config.yml").write_text("repository:\n  url: ftp://example.org/x\n")
-    with pytest.raises(ValueError, match="repository.url"):
+    with pytest.raises(ValueError, match=r"repository\.url"):
         book.read_repository(tmp_path / "_config.yml")
 
 

@@ -35,7 +35,7 @@ def test_embedded_cifar10_crops_are_colour_images():
     dataset = data.load_cifar10(source="embedded", verbose=False)
     assert dataset.x_train.shape[1:] == (32, 32, 3)
     assert len(dataset.x_train) > 400 and len(dataset.x_test) > 100
-    assert 0.0 <= dataset.x_train.min() and dataset.x_train.max() <= 1.0
+    assert dataset.x_train.min() >= 0.0 and dataset.x_train.max() <= 1.0
     # Colour: the channels differ from one another.
     assert np.abs(dataset.x_train[..., 0] - dataset.x_train[..., 2]).mean() > 0.02
     assert set(np.unique(dataset.y_train)) == set(range(8))

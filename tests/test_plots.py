@@ -44,7 +44,8 @@ def test_image_rows_reject_bad_input(rows, count, message):
 
 def test_history_plots_train_and_validation_curves():
     class FakeHistory:
-        history = {"loss": [0.3, 0.2, 0.1], "val_loss": [0.35, 0.25, 0.2]}
+        def __init__(self):
+            self.history = {"loss": [0.3, 0.2, 0.1], "val_loss": [0.35, 0.25, 0.2]}
 
     figure = plots.plot_history({"dense": FakeHistory(), "deep": {"loss": [0.4, 0.3]}})
     lines = figure.axes[0].get_lines()

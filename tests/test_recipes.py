@@ -19,10 +19,10 @@ def _check_vanilla(metrics):
     for model in ("dense", "deep", "conv"):
         # Training reduced the loss of every model...
         assert metrics[f"{model}_last_epoch_loss"] < metrics[f"{model}_first_epoch_loss"], model
-    # ...and the dense models already reconstruct better than the mean image.
-    for model in ("dense", "deep"):
-        assert metrics[f"{model}_mse"] < metrics["mean_image_mse"], model
-    assert metrics["pca_32_mse"] < metrics["mean_image_mse"]
+    # ...and even after a few hundred steps each reconstructs better than the mean image.
+    for model in ("dense", "deep", "conv", "pca_32", "pca_128"):
+        assert metrics[f"{model}_mse"] < 0.95 * metrics["mean_image_mse"], model
+    assert 0.0 < metrics["pca_128_mse"] < metrics["pca_32_mse"]
     # The separate encoder and decoder share the autoencoder's layers.
     assert metrics["encoder_decoder_max_difference"] < 1e-5
 

@@ -14,7 +14,13 @@ def test_record_has_the_documented_keys(tmp_path):
     record = results.load_record(path)
     assert path == tmp_path / "vanilla.json"
     assert list(record) == [
-        "recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware"
+        "recipe",
+        "profile",
+        "data_source",
+        "metrics",
+        "seconds",
+        "versions",
+        "hardware",
     ]
     assert record["metrics"] == {"dense_bce": pytest.approx(0.1)}
     assert record["versions"]["numpy"] == np.__version__

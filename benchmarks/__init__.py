@@ -1,0 +1,1 @@
+"""Benchmarks of the book's recipes; run with ``python -m benchmarks --help``."""
