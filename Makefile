@@ -46,7 +46,7 @@ html: venv
 	  { echo "no executed notebooks in $(EXECUTED)/recipes: run make book"; exit 1; }
 	rm -rf _build/book _build/html
 	mkdir -p _build/book
-	cp _config.yml _toc.yml intro.md _build/book/
+	cp -r _config.yml _toc.yml intro.md _static _build/book/
 	cp -r $(EXECUTED)/recipes _build/book/recipes
 	$(BIN)/jupyter-book build _build/book --path-output _build/site --warningiserror --nitpick --keep-going --quiet
 	mv _build/site/_build/html _build/html

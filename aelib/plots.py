@@ -1,6 +1,7 @@
 """Figures every recipe draws: image grids (originals against outputs) and training curves.
 
-Functions return the matplotlib ``Figure`` so a notebook shows it and a test can inspect it.
+Functions return a matplotlib ``Figure`` that pyplot no longer tracks: a notebook shows it once,
+as the cell's value, a script saves it with ``figure.savefig(path)``, and a test can inspect it.
 Importing this module changes no global matplotlib setting.
 """
 
@@ -19,8 +20,6 @@ def show_image_rows(rows: Mapping[str, np.ndarray], count: int = 10, title: str 
     The first ``count`` images of every row are shown, column by column, so row *k* of column
     *j* is the *k*-th version (original, noisy, reconstructed, ...) of image *j*.
     """
-    import matplotlib.pyplot as plt
-
     if not rows:
         raise ValueError("rows is empty; pass at least one label -> images entry.")
     if count < 1:
@@ -33,9 +32,8 @@ def show_image_rows(rows: Mapping[str, np.ndarray], count: int = 10, title: str 
             )
         if len(images) < count:
             raise ValueError(f"Row {label!r} has {len(images)} images; {count} were asked for.")
-    figure, axes = plt.subplots(
-        len(arrays), count, figsize=(1.1 * count, 1.2 * len(arrays)), squeeze=False
-    )
+    figure = _new_figure(figsize=(1.1 * count, 1.2 * len(arrays)))
+    axes = figure.subplots(len(arrays), count, squeeze=False)
     for row_axes, (label, images) in zip(axes, arrays.items(), strict=True):
         for column, axis in enumerate(row_axes):
             image = np.clip(images[column], 0.0, 1.0)
@@ -56,11 +54,10 @@ def plot_history(histories: Mapping[str, object], metric: str = "loss", title: s
 
     ``histories`` maps a label to a Keras ``History`` or to its ``.history`` dict.
     """
-    import matplotlib.pyplot as plt
-
     if not histories:
         raise ValueError("histories is empty; pass at least one label -> History entry.")
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    figure = _new_figure(figsize=(6, 3.5))
+    axis = figure.subplots()
     for index, (label, history) in enumerate(histories.items()):
         curves = getattr(history, "history", history)
         if not isinstance(curves, Mapping) or metric not in curves:
@@ -83,4 +80,17 @@ def plot_history(histories: Mapping[str, object], metric: str = "loss", title: s
     if title:
         axis.set_title(title)
     figure.tight_layout()
+    return figure
+
+
+def _new_figure(figsize: tuple[float, float]):
+    """A pyplot figure, closed at once: IPython shows it once (as the cell's value), not twice.
+
+    Creating it through pyplot loads the notebook backend, which is what registers IPython's PNG
+    formatter for figures; closing it keeps pyplot from also showing it at the end of the cell.
+    """
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure(figsize=figsize)
+    plt.close(figure)
     return figure

@@ -29,6 +29,8 @@ from pathlib import Path
 __all__ = ["PhaseTimer", "describe_hardware", "describe_versions", "load_record", "save_record"]
 
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
+_PROFILES = ("smoke", "full")
+_DATA_SOURCES = ("dir", "keras", "embedded")
 _PACKAGES = ("aelib", "tensorflow", "keras", "numpy", "scikit-learn", "scikit-image")
 
 
@@ -59,6 +61,10 @@ def save_record(
     """Write the recipe's record as JSON (atomically) and return its path."""
     if not re.fullmatch(r"[a-z0-9_]+", recipe or ""):
         raise ValueError(f"recipe must be a lowercase identifier like 'vanilla', not {recipe!r}.")
+    if profile not in _PROFILES:
+        raise ValueError(f"profile must be one of {_PROFILES}, not {profile!r}.")
+    if data_source not in _DATA_SOURCES:
+        raise ValueError(f"data_source must be one of {_DATA_SOURCES}, not {data_source!r}.")
     record = {
         "recipe": recipe,
         "profile": profile,

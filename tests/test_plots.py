@@ -1,16 +1,10 @@
-import matplotlib
+import io
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from aelib import plots
-
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    matplotlib.pyplot.close("all")
 
 
 def test_image_rows_draw_one_axis_per_image():
@@ -58,3 +52,12 @@ def test_history_without_metric_raises_value_error():
         plots.plot_history({"dense": {"loss": [1.0]}}, metric="mse")
     with pytest.raises(ValueError, match="empty"):
         plots.plot_history({})
+
+
+def test_figures_are_not_tracked_by_pyplot_and_render_to_png():
+    before = plt.get_fignums()
+    figure = plots.show_image_rows({"a": np.zeros((2, 8, 8, 1))}, count=2)
+    assert plt.get_fignums() == before  # A notebook shows the returned figure once, not twice.
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    assert buffer.getvalue().startswith(b"\x89PNG")

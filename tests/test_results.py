@@ -61,6 +61,15 @@ def test_bad_records_raise_value_error(tmp_path, recipe, metrics, message):
         results.save_record(recipe, "smoke", "embedded", metrics, {}, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("profile", "data_source", "message"),
+    [("medium", "dir", "profile"), ("full", "internet", "data_source")],
+)
+def test_unknown_profile_or_source_raises_value_error(tmp_path, profile, data_source, message):
+    with pytest.raises(ValueError, match=message):
+        results.save_record("vanilla", profile, data_source, {}, {}, tmp_path)
+
+
 def test_load_record_rejects_incomplete_files(tmp_path):
     (tmp_path / "x.json").write_text('{"recipe": "x"}')
     with pytest.raises(ValueError, match="lacks the keys"):
