@@ -71,7 +71,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 unit: venv
-	$(BIN)/python -m pytest -q -m "not recipe"
+	$(BIN)/python -m pytest -q -m "not recipe" --doctest-modules tests aelib
 
 # Smoke runs write executed notebooks to _build/executed, which `html` then builds.
 smoke: venv

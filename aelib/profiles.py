@@ -5,8 +5,8 @@ that every recipe runs in seconds on a CPU with the embedded data (tests, nbval,
 The ``AELIB_PROFILE`` environment variable overrides the recipe's ``PROFILE`` parameter.
 
 >>> profile = get_profile("smoke", epochs=50, batch_size=256)
->>> profile.epochs, profile.data_source
-(2, 'embedded')
+>>> profile.epochs, profile.batch_size, profile.data_source
+(5, 64, 'embedded')
 """
 
 from __future__ import annotations

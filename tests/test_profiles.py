@@ -15,10 +15,12 @@ def test_full_keeps_the_recipe_sizes():
 def test_smoke_caps_sizes_and_uses_embedded_data():
     profile = profiles.get_profile("smoke", epochs=30, batch_size=256, train_size=500)
     assert profile.data_source == "embedded"
-    assert profile.epochs == 2 and profile.batch_size == 128
-    assert profile.train_size == 500 and profile.test_size == 200
+    assert profile.epochs == 5 and profile.batch_size == 64
+    assert profile.train_size == 500 and profile.test_size == 500
     assert len(profile.take(np.arange(5000), "train")) == 500
-    assert len(profile.take(np.arange(5000), "test")) == 200
+    assert len(profile.take(np.arange(5000), "test")) == 500
+    # A recipe asking for less than a cap keeps its own size.
+    assert profiles.get_profile("smoke", epochs=3, batch_size=32).epochs == 3
 
 
 def test_environment_variable_overrides_the_parameter(monkeypatch):
