@@ -19,7 +19,7 @@ help:
 	@echo "make execute                    re-execute the committed notebooks in place (full profile)"
 	@echo "make notebooks                  regenerate recipes/*.ipynb from the .py sources"
 	@echo "make sync                       rewrite Colab badges and install cells from _config.yml"
-	@echo "make bench                      time every recipe in the smoke profile (benchmarks/results)"
+	@echo "make bench [PROFILE=full]       time every recipe in that profile (benchmarks/results)"
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,7 +84,7 @@ nbval: venv
 test: lint unit smoke nbval html
 
 bench: venv
-	$(BIN)/python -m benchmarks smoke
+	$(BIN)/python -m benchmarks $(PROFILE)
 
 clean:
 	rm -rf _build

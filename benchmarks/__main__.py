@@ -1,4 +1,6 @@
-"""Time the recipes: ``python -m benchmarks smoke`` (every recipe, smoke profile).
+"""Time the recipes: ``python -m benchmarks smoke`` or ``full`` (every recipe, that profile).
+
+``full`` needs the real data: set ``AELIB_DATA_DIR`` (or let ``keras.datasets`` download it).
 
 Timings are measured here and recorded in ``benchmarks/results/``, never asserted by tests.
 Each result is a JSON file plus a Markdown table generated from it.
@@ -42,7 +44,11 @@ def time_recipes(profile: str, repeats: int) -> dict:
                 )
                 runs.append(round(time.perf_counter() - start, 2))
                 record = results.load_record(next(Path(scratch).glob("*.json")))
-        timings[notebook.stem] = {"wall_seconds": runs, "phase_seconds": record["seconds"]}
+        timings[notebook.stem] = {
+            "wall_seconds": runs,
+            "phase_seconds": record["seconds"],
+            "data_source": record["data_source"],
+        }
         print(f"{notebook.stem}: {runs} s", flush=True)
     return {
         "benchmark": f"recipes_{profile}",
@@ -85,12 +91,12 @@ def write_report(report: dict) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("what", choices=("smoke",), help="smoke: time every recipe, smoke profile")
+    parser.add_argument("profile", choices=("smoke", "full"), help="the profile to time")
     parser.add_argument("--repeats", type=int, default=1, help="runs per recipe (default 1)")
     arguments = parser.parse_args(argv)
     if arguments.repeats < 1:
         parser.error("--repeats must be at least 1")
-    write_report(time_recipes("smoke", arguments.repeats))
+    write_report(time_recipes(arguments.profile, arguments.repeats))
     return 0
 
 
