@@ -91,7 +91,7 @@ def load_dataset(name: str, source: str = "auto", verbose: bool = True) -> Datas
     if source not in SOURCES:
         raise ValueError(f"Unknown source {source!r}; expected one of {SOURCES}.")
 
-    attempts = ("dir", "keras", "embedded") if source == "auto" else (source,)
+    attempts = SOURCES[1:] if source == "auto" else (source,)
     failures = []
     for attempt in attempts:
         try:

@@ -12,6 +12,7 @@ from aelib import results
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ROOT / "_build" / "executed" / "recipes"
+SMOKE_RESULTS = ROOT / "_build" / "results"
 NOTEBOOKS = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -51,5 +52,5 @@ def test_recipe_runs_in_the_smoke_profile(notebook, tmp_path, monkeypatch):
     assert record["recipe"] in CHECKS, f"no smoke checks for recipe {record['recipe']!r}"
     CHECKS[record["recipe"]](record["metrics"])
     # Keep the record beside the executed notebook, for the book build and for people.
-    (EXECUTED.parent.parent / "results").mkdir(exist_ok=True)
-    (EXECUTED.parent.parent / "results" / records[0].name).write_text(records[0].read_text())
+    SMOKE_RESULTS.mkdir(parents=True, exist_ok=True)
+    (SMOKE_RESULTS / records[0].name).write_text(records[0].read_text())
