@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["pca_reconstruction"]
+__all__ = ["gaussian_filter", "median_filter", "pca_reconstruction"]
 
 
 def pca_reconstruction(x_train, x_test, n_components: int, seed: int = 0) -> np.ndarray:
@@ -38,3 +38,35 @@ def pca_reconstruction(x_train, x_test, n_components: int, seed: int = 0) -> np.
     codes = pca.transform(x_test.reshape(len(x_test), features))
     reconstruction = pca.inverse_transform(codes).reshape(x_test.shape)
     return np.clip(reconstruction, 0.0, 1.0).astype(np.float32)
+
+
+def median_filter(images, size: int = 3) -> np.ndarray:
+    """Filter each image of (n, height, width, channels) with a ``size`` x ``size`` median.
+
+    Each channel of each image is filtered on its own; values stay in the input's range.
+    """
+    from scipy import ndimage
+
+    images = _check_images(images)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"size must be a positive integer, not {size!r}.")
+    return ndimage.median_filter(images, size=(1, size, size, 1), mode="reflect")
+
+
+def gaussian_filter(images, sigma: float = 1.0) -> np.ndarray:
+    """Blur each image of (n, height, width, channels) with a Gaussian of ``sigma`` pixels."""
+    from scipy import ndimage
+
+    images = _check_images(images)
+    if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma > 0:
+        raise ValueError(f"sigma must be a positive number of pixels, not {sigma!r}.")
+    return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0), mode="reflect")
+
+
+def _check_images(images) -> np.ndarray:
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(
+            f"Expected images shaped (n, height, width, channels), got {images.shape}."
+        )
+    return images
