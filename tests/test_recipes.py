@@ -28,7 +28,20 @@ def _check_vanilla(metrics):
     assert metrics["encoder_decoder_max_difference"] < 1e-5
 
 
-CHECKS = {"vanilla": _check_vanilla}
+def _check_denoising(metrics):
+    for model in ("blog", "unet"):
+        assert metrics[f"{model}_last_epoch_loss"] < metrics[f"{model}_first_epoch_loss"], model
+    # Every method, learned or classical, improves on the noisy input it was given...
+    for method in ("gaussian", "median", "blog", "unet"):
+        assert metrics[f"{method}_psnr"] > metrics["noisy_psnr"] + 1.0, method
+    # ...the U-Net already beats the median filter after a few hundred steps...
+    assert metrics["unet_psnr"] > metrics["median_psnr"], metrics
+    # ...and stronger noise always costs the median filter PSNR.
+    sweep = [metrics[f"median_psnr_at_{level}"] for level in (10, 20, 30, 40, 50, 60, 70)]
+    assert sweep == sorted(sweep, reverse=True), sweep
+
+
+CHECKS = {"vanilla": _check_vanilla, "denoising": _check_denoising}
 
 
 @pytest.mark.recipe
