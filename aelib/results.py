@@ -26,11 +26,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from aelib.data import SOURCES
+from aelib.profiles import PROFILE_NAMES
+
 __all__ = ["PhaseTimer", "describe_hardware", "describe_versions", "load_record", "save_record"]
 
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
-_PROFILES = ("smoke", "full")
-_DATA_SOURCES = ("dir", "keras", "embedded")
 _PACKAGES = ("aelib", "tensorflow", "keras", "numpy", "scikit-learn", "scikit-image")
 
 
@@ -61,10 +62,11 @@ def save_record(
     """Write the recipe's record as JSON (atomically) and return its path."""
     if not re.fullmatch(r"[a-z0-9_]+", recipe or ""):
         raise ValueError(f"recipe must be a lowercase identifier like 'vanilla', not {recipe!r}.")
-    if profile not in _PROFILES:
-        raise ValueError(f"profile must be one of {_PROFILES}, not {profile!r}.")
-    if data_source not in _DATA_SOURCES:
-        raise ValueError(f"data_source must be one of {_DATA_SOURCES}, not {data_source!r}.")
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"profile must be one of {PROFILE_NAMES}, not {profile!r}.")
+    # A record names the source that was used, never "auto".
+    if data_source not in SOURCES[1:]:
+        raise ValueError(f"data_source must be one of {SOURCES[1:]}, not {data_source!r}.")
     record = {
         "recipe": recipe,
         "profile": profile,

@@ -28,6 +28,7 @@ def time_recipes(profile: str, repeats: int) -> dict:
     from aelib import results
 
     timings = {}
+    previous_results_dir = os.environ.get("AELIB_RESULTS_DIR")
     for notebook in sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb")):
         runs = []
         for _ in range(repeats):
@@ -50,6 +51,11 @@ def time_recipes(profile: str, repeats: int) -> dict:
             "data_source": record["data_source"],
         }
         print(f"{notebook.stem}: {runs} s", flush=True)
+    # The scratch folders are gone: leave the environment as the caller had it.
+    if previous_results_dir is None:
+        os.environ.pop("AELIB_RESULTS_DIR", None)
+    else:
+        os.environ["AELIB_RESULTS_DIR"] = previous_results_dir
     return {
         "benchmark": f"recipes_{profile}",
         "profile": profile,
