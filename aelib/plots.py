@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["plot_history", "show_image_rows"]
+__all__ = ["plot_history", "plot_latent_space", "show_image_rows"]
 
 
 def show_image_rows(rows: Mapping[str, np.ndarray], count: int = 10, title: str | None = None):
@@ -80,6 +80,48 @@ def plot_history(histories: Mapping[str, object], metric: str = "loss", title: s
     if title:
         axis.set_title(title)
     figure.tight_layout()
+    return figure
+
+
+def plot_latent_space(
+    codes: Mapping[str, np.ndarray], labels: np.ndarray, title: str | None = None
+):
+    """Scatter 2-d codes, one panel per entry of ``codes`` (name -> (n, 2)), coloured by label.
+
+    ``labels``: (n,) integer classes, shared by every panel; a colour bar names the classes.
+    """
+    if not codes:
+        raise ValueError("codes is empty; pass at least one name -> (n, 2) array entry.")
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be one-dimensional, not of shape {labels.shape}.")
+    arrays = {name: np.asarray(points) for name, points in codes.items()}
+    for name, points in arrays.items():
+        if points.shape != (len(labels), 2):
+            raise ValueError(
+                f"Panel {name!r} has shape {points.shape}; expected ({len(labels)}, 2), "
+                "one 2-d point per label."
+            )
+    figure = _new_figure(figsize=(4.2 * len(arrays) + 0.6, 4.0))
+    axes = figure.subplots(1, len(arrays), squeeze=False)[0]
+    classes = np.unique(labels)
+    for axis, (name, points) in zip(axes, arrays.items(), strict=True):
+        scatter = axis.scatter(
+            points[:, 0],
+            points[:, 1],
+            c=labels,
+            cmap="tab10",
+            vmin=classes.min() - 0.5,
+            vmax=classes.max() + 0.5,
+            s=4,
+            alpha=0.7,
+        )
+        axis.set_title(name)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.colorbar(scatter, ax=list(axes), ticks=classes, fraction=0.03, pad=0.02)
+    if title:
+        figure.suptitle(title)
     return figure
 
 

@@ -61,3 +61,28 @@ def test_figures_are_not_tracked_by_pyplot_and_render_to_png():
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def test_latent_space_draws_one_panel_per_code_and_a_colour_bar():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 4)
+    codes = {"autoencoder": rng.normal(size=(12, 2)), "PCA": rng.normal(size=(12, 2))}
+    figure = plots.plot_latent_space(codes, labels, title="codes")
+    panels = [axis for axis in figure.axes if axis.get_title()]
+    assert [axis.get_title() for axis in panels] == ["autoencoder", "PCA"]
+    np.testing.assert_allclose(panels[1].collections[0].get_offsets(), codes["PCA"])
+    assert len(figure.axes) == 3  # Two panels and the colour bar.
+
+
+@pytest.mark.parametrize(
+    ("codes", "labels", "message"),
+    [
+        ({}, np.zeros(3), "empty"),
+        ({"a": np.zeros((3, 3))}, np.zeros(3), "expected \\(3, 2\\)"),
+        ({"a": np.zeros((4, 2))}, np.zeros(3), "expected \\(3, 2\\)"),
+        ({"a": np.zeros((3, 2))}, np.zeros((3, 1)), "one-dimensional"),
+    ],
+)
+def test_latent_space_rejects_bad_input(codes, labels, message):
+    with pytest.raises(ValueError, match=message):
+        plots.plot_latent_space(codes, labels)

@@ -41,7 +41,42 @@ def _check_denoising(metrics):
     assert sweep == sorted(sweep, reverse=True), sweep
 
 
-CHECKS = {"vanilla": _check_vanilla, "denoising": _check_denoising}
+def _check_dimensionality_reduction(metrics):
+    # The decoder rebuilt from the trained layers reproduces the autoencoder exactly...
+    assert metrics["decoder_max_difference"] < 1e-5
+    # ...and the 32-number codes rebuild digits better than the mean image would (MSE ~0.067).
+    assert metrics["ae_mse"] < 0.06 and metrics["pca_mse"] < 0.06, metrics
+    # Every representation classifies far above chance (10%), with either classifier.
+    for representation in ("ae", "pca", "pixels"):
+        assert metrics[f"{representation}_accuracy_mean"] > 0.6, representation
+        assert metrics[f"{representation}_knn_accuracy"] > 0.6, representation
+    assert 0.0 <= metrics["ae_accuracy_std"] < 0.1
+    # Even two numbers per digit keep some of the classes apart.
+    assert metrics["ae_2d_knn_accuracy"] > 0.2 and metrics["pca_2d_knn_accuracy"] > 0.2, metrics
+
+
+def _check_sparse(metrics):
+    models = ("relu", "relu_tiny_l1", "relu_l1", "sigmoid", "sigmoid_kl", "contractive")
+    for model in models:
+        assert metrics[f"{model}_last_epoch_loss"] < metrics[f"{model}_first_epoch_loss"], model
+        assert metrics[f"{model}_bce"] < 0.3, model  # The mean image scores about 0.26.
+    # The L1 penalty at the blog's scale makes the ReLU code sparser than without it...
+    assert metrics["relu_l1_mean_activation"] < 0.8 * metrics["relu_mean_activation"], metrics
+    # ...and the KL penalty pulls the sigmoid code's mean towards its small target.
+    assert metrics["sigmoid_kl_mean_activation"] < metrics["sigmoid_mean_activation"], metrics
+    # The contractive encoder is flatter than the plain sigmoid one around the test images.
+    assert metrics["contractive_jacobian_norm"] < metrics["sigmoid_jacobian_norm"], metrics
+    # The closed-form Jacobian agrees with finite differences, and the saved model reloads.
+    assert metrics["jacobian_relative_error"] < 1e-3
+    assert metrics["reload_difference"] < 1e-6
+
+
+CHECKS = {
+    "vanilla": _check_vanilla,
+    "dimensionality_reduction": _check_dimensionality_reduction,
+    "denoising": _check_denoising,
+    "sparse": _check_sparse,
+}
 
 
 @pytest.mark.recipe
