@@ -18,7 +18,7 @@
 #
 # **Description:** Train convolutional autoencoders to remove Gaussian noise from MNIST digits,
 # and measure them against a Gaussian blur and a median filter.<br>
-# **Accelerator:** none needed (the full profile takes about a quarter of an hour on a CPU).<br>
+# **Accelerator:** none needed (the full profile takes about 25 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/03_denoising.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
@@ -149,27 +149,39 @@ blog_denoiser.summary()
 # The blog's model has to squeeze every detail of the digit through the 7x7 bottleneck, so its
 # outputs come out soft. A U-Net adds *skip connections*: each decoder stage also receives the
 # encoder's feature map of the same size, so the bottleneck only has to carry what the noise
-# hides (which strokes are real), and the fine position of the edges comes around it. It is
-# trained with the same loss as the blog's model, so the comparison isolates the architecture.
+# hides (which strokes are real), and the fine position of the edges comes around it. Each
+# level has two convolutions instead of one, which gives every output pixel a wider view of
+# its neighbourhood.
+#
+# Its last layer is linear, and it is trained on squared error, the quantity PSNR measures.
+# Its outputs can stray slightly outside [0, 1]; `denoise` below clips them to the pixel range,
+# which can only bring them closer to the clean image.
 
 
 # %%
-def build_unet_denoiser():
-    """A two-level U-Net: (28, 28, 1) noisy images in [0, 1] to clean estimates in [0, 1]."""
+def build_unet_denoiser(widths=(32, 64, 64)):
+    """A two-level U-Net: (28, 28, 1) noisy images to clean estimates (linear, about [0, 1])."""
+
+    def convolutions(hidden, width):
+        for _ in range(2):
+            hidden = keras.layers.Conv2D(width, 3, activation="relu", padding="same")(hidden)
+        return hidden
+
     images = keras.Input(shape=(28, 28, 1), name="noisy_images")
-    level_1 = keras.layers.Conv2D(32, 3, activation="relu", padding="same")(images)
-    level_2 = keras.layers.Conv2D(64, 3, activation="relu", padding="same")(
-        keras.layers.MaxPooling2D(2)(level_1)
-    )
-    bottom = keras.layers.Conv2D(64, 3, activation="relu", padding="same")(
-        keras.layers.MaxPooling2D(2)(level_2)
-    )
+    level_1 = convolutions(images, widths[0])
+    level_2 = convolutions(keras.layers.MaxPooling2D(2)(level_1), widths[1])
+    bottom = convolutions(keras.layers.MaxPooling2D(2)(level_2), widths[2])
     hidden = keras.layers.Concatenate()([keras.layers.UpSampling2D(2)(bottom), level_2])
-    hidden = keras.layers.Conv2D(32, 3, activation="relu", padding="same")(hidden)
+    hidden = convolutions(hidden, widths[1] // 2)
     hidden = keras.layers.Concatenate()([keras.layers.UpSampling2D(2)(hidden), level_1])
-    hidden = keras.layers.Conv2D(16, 3, activation="relu", padding="same")(hidden)
-    outputs = keras.layers.Conv2D(1, 1, activation="sigmoid")(hidden)
+    hidden = convolutions(hidden, widths[0] // 2)
+    outputs = keras.layers.Conv2D(1, 1, name="clean_estimate")(hidden)
     return keras.Model(images, outputs, name="unet_denoiser")
+
+
+def denoise(model, noisy_images):
+    """Run a denoiser and clip its output to the pixel range: (n, 28, 28, 1) in [0, 1]."""
+    return np.clip(model.predict(noisy_images, batch_size=1024, verbose=0), 0.0, 1.0)
 
 
 unet_denoiser = build_unet_denoiser()
@@ -189,11 +201,11 @@ for name, model in denoisers.items():
 # %% [markdown]
 # ## Train
 #
-# Both models learn the same mapping, noisy input to *clean* target, with the blog's loss:
-# binary cross-entropy, which suits targets in [0, 1] and gives a sigmoid output a strong
-# gradient even when it starts far off. Adam's learning rate follows a cosine decay, which
-# settles the weights at the end of a short run. A tenth of the training pairs is kept aside for
-# the validation curves.
+# Both models learn the same mapping, noisy input to *clean* target. The blog's model keeps the
+# blog's loss, binary cross-entropy, which suits its sigmoid output; the U-Net is trained on
+# mean squared error. Adam's learning rate follows a cosine decay for both, which settles the
+# weights at the end of a short run. Both also track the mean squared error, so their curves
+# can be drawn on one scale. A tenth of the training pairs is kept aside for validation.
 
 # %%
 steps_per_epoch = int(np.ceil(0.9 * len(x_train) / profile.batch_size))
@@ -201,7 +213,10 @@ histories = {}
 for name, model in denoisers.items():
     # The learning rate decays from 1e-3 to 0 along a cosine: big steps first, fine ones last.
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, profile.epochs * steps_per_epoch)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
+    loss = "binary_crossentropy" if name == "blog" else "mean_squared_error"
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["mean_squared_error"]
+    )
     with timer(f"train_{name}"):
         histories[name] = model.fit(
             x_train_noisy,
@@ -219,7 +234,7 @@ for name, model in denoisers.items():
     )
 
 # %%
-plots.plot_history(histories, title="Binary cross-entropy per pixel")
+plots.plot_history(histories, metric="mean_squared_error", title="Mean squared error per pixel")
 
 # %% [markdown]
 # ## Evaluate
@@ -245,7 +260,7 @@ with timer("evaluate"):
         "median 3x3": baselines.median_filter(x_test_noisy, 3),
     }
     for name, model in denoisers.items():
-        outputs[name] = model.predict(x_test_noisy, batch_size=1024, verbose=0)
+        outputs[name] = denoise(model, x_test_noisy)
     scores = {
         name: {"PSNR (dB)": metrics.psnr(x_test, output), "SSIM": metrics.ssim(x_test, output)}
         for name, output in outputs.items()
@@ -260,9 +275,12 @@ display(Markdown("\n".join(table)))
 # %% [markdown]
 # Both filters help, and both are far behind the learned models: a filter knows only that
 # neighbouring pixels tend to be alike, while the autoencoders have learned what digits look
-# like. The U-Net's skip connections buy a further margin over the blog's model, with the same
-# loss, schedule and number of epochs. At this size the two models' digits look much alike
-# (below); the numbers separate them. Ten epochs on a CPU is a short run for both.
+# like. The U-Net buys a further margin over the blog's model in the same number of epochs,
+# from three changes measured separately on a 20,000-image, 5-epoch trial (PSNR on 2,000 test
+# images): skip connections, one convolution per level, sigmoid output and cross-entropy,
+# 19.4 dB; the same trained on squared error with a linear output, 20.0 dB; two convolutions
+# per level, 20.4 dB. At this size the two models' digits look much alike (below); the numbers
+# separate them. Ten epochs on a CPU is a short run for both.
 
 # %% [markdown]
 # ### What the denoisers output
@@ -287,7 +305,7 @@ with timer("noise_sweep"):
     for index, noise_factor in enumerate(noise_factors):
         clean = x_test[:1000]
         noisy = add_noise(clean, noise_factor, NOISE_MEAN, seed=SEED + 10 + index)
-        denoised = unet_denoiser.predict(noisy, batch_size=1024, verbose=0)
+        denoised = denoise(unet_denoiser, noisy)
         sweep["U-Net"].append(metrics.psnr(clean, denoised))
         sweep["median 3x3"].append(metrics.psnr(clean, baselines.median_filter(noisy, 3)))
         sweep["noisy input"].append(metrics.psnr(clean, noisy))
@@ -304,6 +322,12 @@ axis.set_ylabel("PSNR (dB), first 1,000 test images")
 axis.legend()
 axis.grid(alpha=0.3)
 plt.show()
+
+# %% [markdown]
+# The U-Net stays ahead of the median filter at every level, by about 3 dB for faint noise and
+# about 6 dB for noise stronger than it was trained on. For faint noise it is furthest from what
+# it could do: it keeps removing noise that is no longer there, and a model trained at that
+# level (or on a mix of levels) would do better.
 
 # %% [markdown]
 # ## Record the results
@@ -336,7 +360,7 @@ print(
 # - Set `NOISE_MEAN = 0.5`, the seeds' alternative: the noise then also brightens every pixel,
 #   and a filter cannot undo a shift that the autoencoder learns to remove.
 # - Train the U-Net on a mix of noise levels and repeat the sweep.
-# - Train with `loss="mean_squared_error"`, the quantity PSNR measures. Watch the first epochs:
-#   a sigmoid output trained on squared error gets weak gradients and can stall far from the
-#   target (one of our trial runs of this U-Net did, for a whole epoch).
+# - Give the U-Net a sigmoid output and keep the squared error. Watch the first epochs: a
+#   sigmoid trained on squared error gets weak gradients where it saturates and can stall far
+#   from the target (one of our trial runs did, for a whole epoch, at 9.7 dB).
 # - Replace the Gaussian noise by salt-and-pepper noise, where the median filter shines.
