@@ -71,11 +71,31 @@ def _check_sparse(metrics):
     assert metrics["reload_difference"] < 1e-6
 
 
+def _check_vae(metrics):
+    models = ("seed_vae", "dense_vae", "conv_vae", "dense_vae_16")
+    for model in models:
+        elbo = metrics[f"{model}_negative_elbo"]
+        # Each term is reported, they add up, and every VAE beats ignoring its code.
+        assert elbo == pytest.approx(metrics[f"{model}_reconstruction"] + metrics[f"{model}_kl"])
+        assert metrics[f"{model}_kl"] > 0.0, model
+        # (The convolutional VAE starts slowest: in the smoke profile it is barely ahead.)
+        margin = 1.0 if model == "conv_vae" else 0.98
+        assert elbo < margin * metrics["mean_image_negative_elbo"], model
+    # Sixteen dimensions reconstruct better than two...
+    assert metrics["dense_vae_16_negative_elbo"] < metrics["dense_vae_negative_elbo"], metrics
+    # ...and importance sampling tightens the bound: the NLL estimate lies below the ELBO's.
+    for model in ("dense_vae", "dense_vae_16"):
+        assert metrics[f"{model}_nll"] < metrics[f"{model}_negative_elbo"], model
+    assert 1 <= metrics["active_dimensions"] <= 16
+    assert metrics["reload_difference"] < 1e-6
+
+
 CHECKS = {
     "vanilla": _check_vanilla,
     "dimensionality_reduction": _check_dimensionality_reduction,
     "denoising": _check_denoising,
     "sparse": _check_sparse,
+    "vae": _check_vae,
 }
 
 
