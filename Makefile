@@ -11,11 +11,11 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book execute-all html execute notebooks sync lint unit smoke nbval test bench clean
+.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test bench clean
 
 help:
 	@echo "make book [PROFILE=smoke|full]  execute every recipe into _build/ and build _build/html"
-	@echo "make test                       lint, unit tests, smoke runs, nbval, book build (-W)"
+	@echo "make test                       lint, unit tests, smoke runs, nbval, book build (-W), page checks"
 	@echo "make execute                    re-execute the committed notebooks in place (full profile)"
 	@echo "make notebooks                  regenerate recipes/*.ipynb from the .py sources"
 	@echo "make sync                       rewrite Colab badges and install cells from _config.yml"
@@ -52,6 +52,10 @@ html: venv
 	mv _build/site/_build/html _build/html
 	@echo "book: $(CURDIR)/_build/html/index.html"
 
+# Check the built pages against the notebooks they came from (tables rendered, figures present).
+site: venv
+	$(BIN)/python -m pytest -q -m site
+
 # Refresh the committed reference outputs: full profile, in place (set AELIB_DATA_DIR for real data).
 execute: venv notebooks
 	@for notebook in $(NOTEBOOKS); do \
@@ -71,7 +75,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 unit: venv
-	$(BIN)/python -m pytest -q -m "not recipe" --doctest-modules tests aelib
+	$(BIN)/python -m pytest -q -m "not recipe and not site" --doctest-modules tests aelib
 
 # Smoke runs write executed notebooks to _build/executed, which `html` then builds.
 smoke: venv
@@ -81,7 +85,7 @@ nbval: venv
 	AELIB_PROFILE=smoke AELIB_RESULTS_DIR=$(CURDIR)/_build/nbval-results $(BIN)/python -m pytest -q \
 	  -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg recipes/
 
-test: lint unit smoke nbval html
+test: lint unit smoke nbval html site
 
 bench: venv
 	$(BIN)/python -m benchmarks $(PROFILE)
