@@ -90,12 +90,42 @@ def _check_vae(metrics):
     assert metrics["reload_difference"] < 1e-6
 
 
+def _check_colorization(metrics):
+    for model in ("seed", "unet"):
+        assert metrics[f"{model}_last_epoch_loss"] < metrics[f"{model}_first_epoch_loss"], model
+    # Predicting only the colour keeps the luma exact: the U-Net beats the gray copy even after
+    # a few seconds of training, while the seed's bottleneck loses the detail...
+    assert metrics["unet_pooled_psnr"] > metrics["gray_pooled_psnr"], metrics
+    assert metrics["seed_pooled_psnr"] < metrics["gray_pooled_psnr"], metrics
+    # ...and keeps the structure that SSIM sees far better than the seed's model.
+    assert metrics["unet_ssim"] > metrics["seed_ssim"] + 0.05, metrics
+
+
+def _check_super_resolution(metrics):
+    models = ("srcnn", "post_transposed", "post_resize", "subpixel")
+    for model in models:
+        assert metrics[f"{model}_last_epoch_loss"] < metrics[f"{model}_first_epoch_loss"], model
+    assert metrics["bicubic_psnr"] > metrics["nearest_psnr"], metrics
+    # Residual learning starts from the bicubic image, so it is far ahead after a few steps.
+    for model in models[:-1]:
+        assert metrics["subpixel_psnr"] > metrics[f"{model}_psnr"] + 3.0, model
+    # Only the transposed convolution's uneven overlap turns a flat input into a checkerboard;
+    # resizing first, and the pre-upsampling model, keep it flat to float precision.
+    assert metrics["post_transposed_checkerboard"] > 1.0, metrics
+    for method in ("nearest", "bicubic", "srcnn", "post_resize"):
+        assert metrics[f"{method}_checkerboard"] < 0.01, method
+    assert metrics["post_transposed_parameters"] == metrics["post_resize_parameters"]
+    assert metrics["subpixel_reload_difference"] < 1e-6
+
+
 CHECKS = {
     "vanilla": _check_vanilla,
     "dimensionality_reduction": _check_dimensionality_reduction,
     "denoising": _check_denoising,
+    "colorization": _check_colorization,
     "sparse": _check_sparse,
     "vae": _check_vae,
+    "super_resolution": _check_super_resolution,
 }
 
 
