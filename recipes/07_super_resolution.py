@@ -83,7 +83,7 @@ EPOCHS = 10
 BATCH_SIZE = 64
 FACTOR = 2
 SUBPIXEL_WIDTH = 64
-SUBPIXEL_BLOCKS = 4
+SUBPIXEL_DEPTH = 8
 
 # %%
 profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
@@ -205,11 +205,17 @@ def build_post_upsampling(upsampling="transposed"):
 #
 # Two ideas make a better model at a small cost:
 #
-# - **Sub-pixel convolution.** All the convolutions run on the 16x16 grid. The last one outputs
+# - **Sub-pixel convolution.** All the convolutions (`SUBPIXEL_DEPTH` 3x3 layers of
+#   `SUBPIXEL_WIDTH` filters, then one more) run on the 16x16 grid. The last one outputs
 #   `3 * 2 * 2` channels per low-resolution pixel, and a pixel shuffle rearranges them into a
 #   2x2 block of RGB output pixels. Every output pixel gets its own filter, with no overlap.
 # - **Residual learning.** The network's output is *added* to the bicubic image, so it learns
 #   only the detail bicubic interpolation misses, and starts from a good image, not from noise.
+#
+# In short trials (20,000 training images, 3 epochs, 2,000 test images, where bicubic scores
+# 26.07 dB), a plain stack of 8 convolutions reached 28.37 dB after two epochs, 4 convolutions
+# 28.13 dB, and 4 EDSR-style residual blocks (9 convolutions, more parameters) only 27.63 dB:
+# without normalisation or scaled branches, the residual blocks trained more slowly.
 #
 # The pixel shuffle is a small registered layer (no `Lambda`), so the model saves as `.keras`
 # and reloads with `safe_mode=True`.
@@ -237,15 +243,13 @@ class PixelShuffle(keras.layers.Layer):
         return {**super().get_config(), "factor": self.factor}
 
 
-def build_residual_subpixel(width, blocks, factor=2):
+def build_residual_subpixel(width, depth, factor=2):
     """[(h, w, 3) image, (fh, fw, 3) its bicubic enlargement] to (fh, fw, 3), linear output."""
     low = keras.Input(shape=(None, None, 3), name="low")
     bicubic = keras.Input(shape=(None, None, 3), name="bicubic")
-    hidden = keras.layers.Conv2D(width, 3, activation="relu", padding="same")(low)
-    for _ in range(blocks):
-        branch = keras.layers.Conv2D(width, 3, activation="relu", padding="same")(hidden)
-        branch = keras.layers.Conv2D(width, 3, padding="same")(branch)
-        hidden = keras.layers.Add()([hidden, branch])
+    hidden = low
+    for _ in range(depth):
+        hidden = keras.layers.Conv2D(width, 3, activation="relu", padding="same")(hidden)
     detail = keras.layers.Conv2D(3 * factor**2, 3, padding="same")(hidden)
     detail = PixelShuffle(factor, name="pixel_shuffle")(detail)
     image = keras.layers.Add(name="bicubic_plus_detail")([bicubic, detail])
@@ -259,7 +263,7 @@ models = {
     "post-upsampling, transposed (seed)": (build_post_upsampling("transposed"), "low"),
     "post-upsampling, resize": (build_post_upsampling("resize"), "low"),
     "residual sub-pixel (ours)": (
-        build_residual_subpixel(SUBPIXEL_WIDTH, SUBPIXEL_BLOCKS, FACTOR),
+        build_residual_subpixel(SUBPIXEL_WIDTH, SUBPIXEL_DEPTH, FACTOR),
         "both",
     ),
 }
