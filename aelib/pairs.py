@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aelib.baselines import _check_images
+
 __all__ = ["RESIZE_METHODS", "resize", "super_resolution_pairs"]
 
 RESIZE_METHODS = ("nearest", "bilinear", "bicubic")
@@ -28,11 +30,7 @@ def resize(images, height: int, width: int, method: str = "bicubic") -> np.ndarr
     """
     from PIL import Image
 
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4:
-        raise ValueError(
-            f"Expected images shaped (n, height, width, channels), got {images.shape}."
-        )
+    images = _check_images(images)
     if method not in RESIZE_METHODS:
         raise ValueError(f"Unknown resize method {method!r}; expected one of {RESIZE_METHODS}.")
     for name, value in (("height", height), ("width", width)):
@@ -59,11 +57,7 @@ def super_resolution_pairs(images, factor: int = 2) -> tuple[np.ndarray, np.ndar
     upscaled copy is (n, h, w, c), the input of a pre-upsampling model and the classical
     baseline. The original images are the targets. Values stay in [0, 1].
     """
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4:
-        raise ValueError(
-            f"Expected images shaped (n, height, width, channels), got {images.shape}."
-        )
+    images = _check_images(images)
     if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:
         raise ValueError(f"factor must be an integer of at least 2, not {factor!r}.")
     height, width = images.shape[1:3]
