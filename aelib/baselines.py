@@ -4,13 +4,16 @@
 >>> images = np.random.default_rng(0).random((50, 8, 8, 1)).astype("float32")
 >>> pca_reconstruction(images, images, n_components=4).shape
 (50, 8, 8, 1)
+>>> decoded, file_bytes, header_bytes = jpeg_round_trip(images[:2], quality=75)
+>>> decoded.shape, bool((file_bytes > header_bytes).all())
+((2, 8, 8, 1), True)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gaussian_filter", "median_filter", "pca_reconstruction"]
+__all__ = ["gaussian_filter", "jpeg_round_trip", "median_filter", "pca_reconstruction"]
 
 
 def pca_reconstruction(x_train, x_test, n_components: int, seed: int = 0) -> np.ndarray:
@@ -61,6 +64,52 @@ def gaussian_filter(images, sigma: float = 1.0) -> np.ndarray:
     if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma > 0:
         raise ValueError(f"sigma must be a positive number of pixels, not {sigma!r}.")
     return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0), mode="reflect")
+
+
+def jpeg_round_trip(images, quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Save each (n, h, w, 1 or 3) image in [0, 1] as a JPEG file with Pillow, and read it back.
+
+    Returns the decoded images (same shape, float32 in [0, 1]), each file's size in bytes, and
+    each file's header size: every byte before the compressed scan (markers, quantization and
+    Huffman tables), which is the same for all images of one size and quality. Pillow's defaults
+    apply otherwise: baseline JPEG, standard Huffman tables, 4:2:0 chroma subsampling for colour.
+    """
+    import io
+
+    from PIL import Image
+
+    images = _check_images(images)
+    if images.shape[-1] not in (1, 3):
+        raise ValueError(f"JPEG needs 1 or 3 channels, got images shaped {images.shape}.")
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
+        raise ValueError(f"quality must be an integer from 1 to 95, not {quality!r}.")
+    pixels = np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
+    decoded = np.empty_like(images)
+    file_bytes = np.empty(len(images), dtype=np.int64)
+    header_bytes = np.empty(len(images), dtype=np.int64)
+    for index, image in enumerate(pixels):
+        buffer = io.BytesIO()
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(
+            buffer, format="JPEG", quality=quality
+        )
+        encoded = buffer.getvalue()
+        file_bytes[index], header_bytes[index] = len(encoded), _jpeg_header_size(encoded)
+        with Image.open(io.BytesIO(encoded)) as reader:
+            array = np.asarray(reader, dtype=np.float32) / 255.0
+        decoded[index] = array.reshape(image.shape)
+    return decoded, file_bytes, header_bytes
+
+
+def _jpeg_header_size(encoded: bytes) -> int:
+    """Bytes up to the end of the start-of-scan segment, walking the marker segments."""
+    position = 2  # After the start-of-image marker FF D8.
+    while position + 4 <= len(encoded):
+        marker = encoded[position + 1]
+        length = int.from_bytes(encoded[position + 2 : position + 4], "big")
+        position += 2 + length
+        if marker == 0xDA:  # Start of scan: the entropy-coded data follows its header.
+            return position
+    raise ValueError("No start-of-scan marker found; not a baseline JPEG file.")
 
 
 def _check_images(images) -> np.ndarray:

@@ -68,3 +68,62 @@ def test_bad_filter_sizes_raise_value_error(function, argument):
 def test_filters_need_a_batch_of_images(function):
     with pytest.raises(ValueError, match="height, width"):
         function(np.zeros((8, 8)))
+
+
+def _smooth_colour_images(count=6, size=32):
+    rows, columns = np.mgrid[0:size, 0:size] / size
+    return np.stack(
+        [
+            np.stack([rows * k / count, columns, 0.5 + 0.3 * np.sin(rows * k)], -1)
+            for k in range(count)
+        ]
+    ).astype(np.float32)
+
+
+def test_jpeg_quality_trades_size_for_fidelity():
+    images = _smooth_colour_images()
+    low, low_bytes, low_header = baselines.jpeg_round_trip(images, quality=10)
+    high, high_bytes, high_header = baselines.jpeg_round_trip(images, quality=90)
+    assert low.shape == images.shape and low.dtype == np.float32
+    assert low.min() >= 0.0 and low.max() <= 1.0
+    # Higher quality: bigger files, closer images.
+    assert high_bytes.mean() > low_bytes.mean()
+    assert metrics.psnr(images, high) > metrics.psnr(images, low) + 3.0
+    # The header (tables) is identical in size for every image of one size and quality.
+    assert len(set(low_header)) == 1 and len(set(high_header)) == 1
+    assert (low_header < low_bytes).all()
+
+
+def test_jpeg_header_size_matches_an_independent_count():
+    import io
+
+    from PIL import Image
+
+    images = _smooth_colour_images(count=1)
+    _, file_bytes, header_bytes = baselines.jpeg_round_trip(images, quality=50)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(images[0] * 255).astype(np.uint8)).save(buffer, "JPEG", quality=50)
+    encoded = buffer.getvalue()
+    assert file_bytes[0] == len(encoded)
+    # The scan starts right after the SOS segment: FF DA, then its length field's bytes.
+    start = encoded.index(b"\xff\xda")
+    assert header_bytes[0] == start + 2 + int.from_bytes(encoded[start + 2 : start + 4], "big")
+    assert encoded[-2:] == b"\xff\xd9"  # What follows is scan data up to the end marker.
+
+
+def test_jpeg_grayscale_round_trip_keeps_one_channel():
+    images = _smooth_colour_images()[..., :1]
+    decoded, _, _ = baselines.jpeg_round_trip(images, quality=95)
+    assert decoded.shape == images.shape
+    assert metrics.psnr(images, decoded) > 35.0
+
+
+@pytest.mark.parametrize("quality", [0, 96, 50.0, True])
+def test_jpeg_bad_quality_raises_value_error(quality):
+    with pytest.raises(ValueError, match="quality"):
+        baselines.jpeg_round_trip(np.zeros((1, 8, 8, 3)), quality)
+
+
+def test_jpeg_needs_one_or_three_channels():
+    with pytest.raises(ValueError, match="1 or 3 channels"):
+        baselines.jpeg_round_trip(np.zeros((1, 8, 8, 2)), 50)
