@@ -7,6 +7,9 @@ PROFILE ?= smoke
 SOURCES := $(sort $(wildcard recipes/[0-9][0-9]_*.py))
 NOTEBOOKS := $(SOURCES:.py=.ipynb)
 EXECUTED := _build/executed
+# The results page reads the committed full-profile records; CI's full book run points it at
+# the records its own run wrote (REPORT_RESULTS=_build/results).
+REPORT_RESULTS ?= results
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -48,6 +51,7 @@ html: venv
 	mkdir -p _build/book
 	cp -r _config.yml _toc.yml intro.md _static _build/book/
 	cp -r $(EXECUTED)/recipes _build/book/recipes
+	$(BIN)/python -m aelib.report page _build/book/results.md --results $(REPORT_RESULTS)
 	$(BIN)/jupyter-book build _build/book --path-output _build/site --warningiserror --nitpick --keep-going --quiet
 	mv _build/site/_build/html _build/html
 	@echo "book: $(CURDIR)/_build/html/index.html"

@@ -31,6 +31,7 @@ _BADGE_PATTERN = re.compile(
 )
 _INSTALL_PATTERN = re.compile(r'"aelib @ git\+[^"]*"')
 _TABLE_START, _TABLE_END = "<!-- recipes:start -->", "<!-- recipes:end -->"
+_RESULTS_START, _RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def show_run_banner(profile, dataset) -> None:
@@ -96,7 +97,7 @@ def recipe_titles(root: str | Path = ".") -> dict[str, str]:
 
 
 def sync_files(root: str | Path = ".", write: bool = True) -> list[Path]:
-    """Rewrite the badges, install cells and README table from ``_config.yml``.
+    """Rewrite the badges, install cells and README tables from ``_config.yml`` and ``results/``.
 
     Returns the files whose text differs from the generated one (rewritten when ``write``).
     """
@@ -122,6 +123,15 @@ def sync_files(root: str | Path = ".", write: bool = True) -> list[Path]:
     head, rest = text.split(_TABLE_START, 1)
     _, tail = rest.split(_TABLE_END, 1)
     new_text = head + _TABLE_START + "\n" + _readme_table(root, url, branch) + _TABLE_END + tail
+    # The headline results table, from the committed full-profile records.
+    from aelib import report
+
+    if _RESULTS_START not in new_text or _RESULTS_END not in new_text:
+        raise ValueError(f"{readme} lacks the {_RESULTS_START} ... {_RESULTS_END} markers.")
+    head, rest = new_text.split(_RESULTS_START, 1)
+    _, tail = rest.split(_RESULTS_END, 1)
+    table = report.headline_table(root / "results")
+    new_text = head + _RESULTS_START + "\n" + table + _RESULTS_END + tail
     if new_text != text:
         changed.append(readme)
         if write:

@@ -47,3 +47,14 @@ def test_page_shows_the_notebook_outputs(notebook):
         page.name,
         expected,
     )
+
+
+def test_results_page_shows_the_headline_table():
+    from aelib import report
+
+    page = ROOT / "_build" / "html" / "results.html"
+    assert page.exists(), f"{page} missing: run `make html`"
+    html = page.read_text()
+    assert "<table" in html
+    for record in report.load_records(ROOT / "results"):
+        assert report.HEADLINES[record["recipe"]].title in html, record["recipe"]

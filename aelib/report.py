@@ -1,0 +1,234 @@
+"""The results page and the README's headline table, both generated from ``results/*.json``.
+
+Each recipe has one headline: its best model's main metric, beside the classical baseline it is
+measured against and, where the seed text reports one, the seed's own figure. The table also
+says how each number was produced: profile, data source, hardware, wall time and versions.
+
+``python -m aelib.report page OUT.md`` writes the book's results page (``make html`` does this);
+``python -m aelib.book sync`` writes the same table into the README, and ``check`` fails when
+the README's copy is stale.
+
+>>> row = {"recipe": "vanilla", "profile": "full", "data_source": "dir",
+...        "metrics": {"conv_psnr": 24.3, "pca_32_psnr": 18.56}, "seconds": {"train": 3600},
+...        "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"},
+...        "hardware": {"cpu": "AMD EPYC", "cpu_count": 2, "gpus": []}}
+>>> print(headline_rows([row])[0]["ours"], headline_rows([row])[0]["wall time"])
+24.30 60 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["HEADLINES", "Headline", "headline_rows", "headline_table", "load_records", "page"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """One recipe's headline row: metric keys in its record, labels, the seed's own figure."""
+
+    title: str
+    metric: str
+    label: str
+    baseline_metric: str
+    baseline_label: str
+    seed_figure: str = ""
+    percent: bool = False
+
+
+# One entry per recipe, in book order. The seed figures are the ones each recipe's text quotes.
+HEADLINES = {
+    "vanilla": Headline(
+        "Vanilla", "conv_psnr", "conv autoencoder, PSNR (dB)", "pca_32_psnr", "PCA, 32 components"
+    ),
+    "dimensionality_reduction": Headline(
+        "Dimensionality reduction",
+        "ae_accuracy_mean",
+        "classifier on 32-d codes, accuracy",
+        "pca_accuracy_mean",
+        "PCA codes",
+        "79%",
+        percent=True,
+    ),
+    "denoising": Headline(
+        "Denoising", "unet_psnr", "U-Net, PSNR (dB)", "median_psnr", "median filter 3x3"
+    ),
+    "colorization": Headline(
+        "Colorization",
+        "unet_pooled_psnr",
+        "U-Net on chroma, pooled PSNR (dB)",
+        "gray_pooled_psnr",
+        "gray copy",
+    ),
+    "sparse": Headline(
+        "Sparse",
+        "relu_l1_mean_activation",
+        "mean code activation with L1",
+        "relu_mean_activation",
+        "no penalty",
+        "3.33 (7.30 without)",
+    ),
+    "vae": Headline(
+        "Variational",
+        "dense_vae_negative_elbo",
+        "dense VAE, 2-d latent, negative ELBO (nats)",
+        "mean_image_negative_elbo",
+        "mean image",
+        "150.4",
+    ),
+    "super_resolution": Headline(
+        "Super-resolution",
+        "subpixel_psnr",
+        "residual sub-pixel x2, PSNR (dB)",
+        "bicubic_psnr",
+        "bicubic",
+    ),
+    "pretext": Headline(
+        "Pretext pretraining",
+        "pretrained_accuracy_smallest_budget",
+        "pretrained classifier, fewest labels, accuracy",
+        "scratch_accuracy_smallest_budget",
+        "trained from scratch",
+        percent=True,
+    ),
+    "compression": Headline(
+        "Compression",
+        "ae_c12_b4_psnr",
+        "autoencoder, 1/4 code at 4 bits, PSNR (dB)",
+        "ae_c12_b4_jpeg_psnr",
+        "JPEG at the same bits per pixel",
+    ),
+    "anomaly_detection": Headline(
+        "Anomaly detection",
+        "ae_auc",
+        "reconstruction error, ROC AUC",
+        "knn_auc",
+        "nearest neighbour in PCA space",
+    ),
+}
+
+_COLUMNS = (
+    "recipe",
+    "headline",
+    "ours",
+    "baseline",
+    "baseline value",
+    "seed reports",
+    "profile",
+    "data",
+    "hardware",
+    "wall time",
+    "versions",
+)
+_DATA_SOURCES = {"dir": "data folder", "keras": "keras.datasets", "embedded": "embedded sample"}
+
+
+def load_records(directory: str | os.PathLike) -> list[dict]:
+    """The result records in ``directory`` that have a headline, in book order."""
+    from aelib import results
+
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ValueError(f"No results folder at {folder}.")
+    records = {}
+    for path in sorted(folder.glob("*.json")):
+        record = results.load_record(path)
+        records[record["recipe"]] = record
+    return [records[recipe] for recipe in HEADLINES if recipe in records]
+
+
+def headline_rows(records: list[dict]) -> list[dict[str, str]]:
+    """One row of formatted cells (keyed by column name) per record."""
+    rows = []
+    for record in records:
+        headline = HEADLINES.get(record["recipe"])
+        if headline is None:
+            raise ValueError(f"No headline is defined for recipe {record['recipe']!r}.")
+        metrics = record["metrics"]
+        for key in (headline.metric, headline.baseline_metric):
+            if key not in metrics:
+                raise ValueError(f"The {record['recipe']} record has no metric {key!r}.")
+        versions = record.get("versions", {})
+        rows.append(
+            {
+                "recipe": headline.title,
+                "headline": headline.label,
+                "ours": _format(metrics[headline.metric], headline.percent),
+                "baseline": headline.baseline_label,
+                "baseline value": _format(metrics[headline.baseline_metric], headline.percent),
+                "seed reports": headline.seed_figure or "-",
+                "profile": record["profile"],
+                "data": _DATA_SOURCES.get(record["data_source"], record["data_source"]),
+                "hardware": _describe_hardware(record.get("hardware", {})),
+                "wall time": f"{sum(record['seconds'].values()) / 60:.0f} min",
+                "versions": "TF {}, Keras {}".format(
+                    versions.get("tensorflow", "?"), versions.get("keras", "?")
+                ),
+            }
+        )
+    return rows
+
+
+def headline_table(directory: str | os.PathLike) -> str:
+    """The headline table of every record in ``directory``, as Markdown (ends with a newline)."""
+    rows = headline_rows(load_records(directory))
+    lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
+    lines += ["| " + " | ".join(row[column] for column in _COLUMNS) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def page(directory: str | os.PathLike) -> str:
+    """The book's results page as Markdown: the headline table and how to read it."""
+    return (
+        "# Results\n\n"
+        "Every recipe's headline number beside the classical baseline it is measured against,\n"
+        "and the figure its seed text reports where it reports one. The table is generated from\n"
+        "the `results/*.json` records written by the runs that produced the pages, each with the\n"
+        "profile, data, hardware, wall time (sum of the recipe's timed phases) and versions of\n"
+        "that run. The recipes' pages explain each number and show the rest.\n\n"
+        + headline_table(directory)
+    )
+
+
+def _format(value: float, percent: bool) -> str:
+    return f"{100 * value:.1f}%" if percent else f"{value:.2f}"
+
+
+def _describe_hardware(hardware: dict) -> str:
+    gpus = hardware.get("gpus") or []
+    if gpus:
+        return ", ".join(gpus)
+    return f"{hardware.get('cpu_count', '?')}-core CPU ({hardware.get('cpu', 'unknown')})"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m aelib.report page OUT.md [--results DIR]``."""
+    parser = argparse.ArgumentParser(prog="python -m aelib.report", description=__doc__)
+    parser.add_argument("command", choices=("page",))
+    parser.add_argument("output", help="where to write the Markdown page")
+    parser.add_argument("--results", default="results", help="the records' folder")
+    arguments = parser.parse_args(argv)
+    _write_atomically(Path(arguments.output), page(arguments.results))
+    print(f"wrote {arguments.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
