@@ -77,6 +77,8 @@ sync: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet --config .github/zizmor.yml .github/workflows
 
 unit: venv
 	$(BIN)/python -m pytest -q -m "not recipe and not site" --doctest-modules tests aelib
