@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test bench clean
+.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench clean
 
 help:
 	@echo "make book [PROFILE=smoke|full]  execute every recipe into _build/ and build _build/html"
@@ -22,6 +22,8 @@ help:
 	@echo "make execute                    re-execute the committed notebooks in place (full profile)"
 	@echo "make notebooks                  regenerate recipes/*.ipynb from the .py sources"
 	@echo "make sync                       rewrite Colab badges and install cells from _config.yml"
+	@echo "make colab                      smoke runs on a Colab-like kernel (Colab's versions)"
+	@echo "make browser                    open the built book in headless Chromium"
 	@echo "make bench [PROFILE=full]       time every recipe in that profile (benchmarks/results)"
 
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -81,7 +83,7 @@ lint: venv
 	$(BIN)/zizmor --offline --quiet --config .github/zizmor.yml .github/workflows
 
 unit: venv
-	$(BIN)/python -m pytest -q -m "not recipe and not site" --doctest-modules tests aelib
+	$(BIN)/python -m pytest -q -m "not recipe and not site and not browser" --doctest-modules tests aelib
 
 # Smoke runs write executed notebooks to _build/executed, which `html` then builds.
 smoke: venv
@@ -91,7 +93,21 @@ nbval: venv
 	AELIB_PROFILE=smoke AELIB_RESULTS_DIR=$(CURDIR)/_build/nbval-results $(BIN)/python -m pytest -q \
 	  -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg recipes/
 
-test: lint unit smoke nbval html site
+# The smoke runs on a Colab-like kernel: Colab's Python, TensorFlow and Keras, no aelib until
+# each notebook's first cell installs it from the repository URL (redirected to this checkout).
+colab-env: venv
+	$(BIN)/python tests/colab/setup.py
+
+colab: colab-env
+	JUPYTER_PATH=$(CURDIR)/_build/colab/jupyter AELIB_SMOKE_KERNEL=aebook-colab \
+	  $(BIN)/python -m pytest -q -m recipe
+
+# Smoke runs on the Colab-like kernel, nbval on this one: every recipe runs on both.
+test: lint unit colab nbval html site
+
+# A real browser on the built book (needs Debian's chromium; .ci/run installs it).
+browser: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
 
 bench: venv
 	$(BIN)/python -m benchmarks $(PROFILE)

@@ -1,8 +1,14 @@
 """Execute every recipe with papermill in the smoke profile and check what it computed.
 
+`make smoke` runs them on this environment's kernel; `make colab` on a Colab-like kernel
+(tests/colab/setup.py), where each notebook's first cell must install aelib itself.
+
 The executed notebooks land in _build/executed/, where `make html` builds the book from them.
 """
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import papermill
@@ -118,6 +124,44 @@ def _check_super_resolution(metrics):
     assert metrics["subpixel_reload_difference"] < 1e-6
 
 
+def _check_compression(metrics):
+    qualities = (1, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+    # JPEG: a higher quality always costs bits and always buys PSNR...
+    for key in ("bpp", "psnr"):
+        values = [metrics[f"jpeg_q{quality}_{key}"] for quality in qualities]
+        assert values == sorted(values), (key, values)
+    # ...and its headers cost a 32x32 image about 5 bpp on top of the scan.
+    for quality in qualities:
+        overhead = metrics[f"jpeg_q{quality}_file_bpp"] - metrics[f"jpeg_q{quality}_bpp"]
+        assert 3.5 < overhead < 6.5, (quality, overhead)
+    assert metrics["round_trip_max_steps"] <= 0.5 + 1e-4
+    for channels in (12, 5, 2):
+        prefix = f"ae_c{channels}"
+        assert metrics[f"{prefix}_last_epoch_loss"] < metrics[f"{prefix}_first_epoch_loss"]
+        # Fewer bits per number, fewer bits per pixel; zlib never inflates the raw bytes much.
+        rates = [metrics[f"{prefix}_b{bits}_bpp"] for bits in (3, 4, 6, 8)]
+        assert rates == sorted(rates) and rates[0] < rates[-1], rates
+        assert rates[-1] <= (64 * channels + 16) * 8 / 1024, rates
+        # Coarser rounding cannot help the decoder much (allow training noise of 0.1 dB).
+        assert metrics[f"{prefix}_b8_psnr"] > metrics[f"{prefix}_b3_psnr"] - 0.1
+        assert metrics[f"{prefix}_b8_psnr"] > 12.0
+
+
+def _check_anomaly_detection(metrics):
+    assert metrics["ae_last_epoch_loss"] < metrics["ae_first_epoch_loss"]
+    for detector in ("ae", "pca", "knn"):
+        # A threshold set on normal validation images flags about 5% of normal test images...
+        assert 0.0 < metrics[f"{detector}_false_alarm_rate"] < 0.15, detector
+        assert 0.0 <= metrics[f"{detector}_precision"] <= 1.0
+        assert 0.0 <= metrics[f"{detector}_recall"] <= 1.0
+    # ...and the scores point the right way: held-out digits look unusual to the baselines,
+    # averaged over all ten held-out digits.
+    assert metrics["knn_auc_mean"] > 0.75, metrics["knn_auc_mean"]
+    assert metrics["pca_auc_mean"] > 0.6, metrics["pca_auc_mean"]
+    for digit in range(10):
+        assert 0.0 <= metrics[f"ae_auc_digit_{digit}"] <= 1.0
+
+
 CHECKS = {
     "vanilla": _check_vanilla,
     "dimensionality_reduction": _check_dimensionality_reduction,
@@ -126,7 +170,24 @@ CHECKS = {
     "sparse": _check_sparse,
     "vae": _check_vae,
     "super_resolution": _check_super_resolution,
+    "compression": _check_compression,
+    "anomaly_detection": _check_anomaly_detection,
 }
+
+
+def _colab_kernel():
+    """The Colab-like kernel's facts when the tests run on it (``make colab``), else None."""
+    if os.environ.get("AELIB_SMOKE_KERNEL") != "aebook-colab":
+        return None
+    facts = json.loads((ROOT / "_build" / "colab" / "kernel.json").read_text())
+    facts["uninstall"] = [facts["python"], "-m", "pip", "uninstall", "-q", "-y", "aelib"]
+    facts["origin"] = [
+        facts["python"],
+        "-c",
+        "import importlib.metadata as m; "
+        "print(m.distribution('aelib').read_text('direct_url.json'))",
+    ]
+    return facts
 
 
 @pytest.mark.recipe
@@ -135,14 +196,26 @@ def test_recipe_runs_in_the_smoke_profile(notebook, tmp_path, monkeypatch):
     results_dir = tmp_path / "results"
     monkeypatch.setenv("AELIB_RESULTS_DIR", str(results_dir))
     EXECUTED.mkdir(parents=True, exist_ok=True)
+    colab = _colab_kernel()
+    if colab:
+        # As in a new Colab session, aelib is not installed until the first cell installs it.
+        subprocess.run(colab["uninstall"], check=True, capture_output=True, cwd="/")
     papermill.execute_notebook(
         str(notebook),
         str(EXECUTED / notebook.name),
         parameters={"PROFILE": "smoke"},
         cwd=str(notebook.parent),
-        kernel_name="python3",
+        kernel_name=os.environ.get("AELIB_SMOKE_KERNEL", "python3"),
         progress_bar=False,
     )
+    if colab:
+        # The install cell put aelib there, from the repository URL at the tested commit.
+        # Run from "/", so that this checkout's own metadata folder cannot answer instead.
+        found = subprocess.run(colab["origin"], check=True, capture_output=True, cwd="/")
+        origin = json.loads(found.stdout)
+        assert origin["url"] == colab["url"], origin
+        assert origin["vcs_info"]["commit_id"] == colab["commit"], origin
+        assert origin["vcs_info"]["requested_revision"] == colab["branch"], origin
     records = list(results_dir.glob("*.json"))
     assert len(records) == 1, f"{notebook.name} wrote {records}"
     record = results.load_record(records[0])

@@ -1,0 +1,171 @@
+"""Set up a Colab-like Jupyter kernel: Colab's versions, no aelib, and Colab's install path.
+
+``make colab`` runs this, then the smoke tests on that kernel (``tests/test_recipes.py`` with
+``AELIB_SMOKE_KERNEL=aebook-colab``). This script:
+
+1. makes a virtual environment with Colab's Python and package versions
+   (``tests/colab/requirements.txt``; reused while that file is unchanged) without aelib;
+2. makes its kernel look like Colab's: an IPython startup file imports a stub ``google.colab``
+   module, so each notebook's guarded install cell runs;
+3. points that cell's Git URL at this checkout: git's ``url.<local>.insteadOf`` rewrites the
+   repository URL from ``_config.yml`` to a local bare clone whose branch is this checkout's
+   HEAD (with uncommitted changes to tracked files), so ``pip install "aelib @ git+..."`` is
+   exercised exactly as written;
+4. writes the kernel spec ``aebook-colab`` (found with ``JUPYTER_PATH=_build/colab/jupyter``)
+   and ``_build/colab/kernel.json``, which tells the tests the interpreter and the commit.
+
+Usage: ``python tests/colab/setup.py [--python python3.12]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from aelib import book
+
+KERNEL_NAME = "aebook-colab"
+
+
+def run(command, **kwargs):
+    """Run a command, raising with its output when it fails."""
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(map(str, command))} failed ({result.returncode}):\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result.stdout
+
+
+def find_python(preferred: str) -> str:
+    """A working ``preferred`` interpreter (on PATH, under pyenv or in /usr/bin), else this one."""
+    name = Path(preferred).name
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [preferred, shutil.which(preferred)]
+    candidates += sorted(
+        map(str, pyenv_root.glob(f"versions/{name.removeprefix('python')}*/bin/{name}"))
+    )
+    candidates += [f"/usr/bin/{name}", f"/usr/local/bin/{name}"]
+    for candidate in filter(None, candidates):
+        try:
+            probe = subprocess.run([candidate, "-c", "import venv"], capture_output=True)
+        except OSError:
+            continue
+        if probe.returncode == 0:
+            return candidate
+    print(f"{preferred} not found; using {sys.executable} instead", flush=True)
+    return sys.executable
+
+
+def make_environment(venv: Path, python: str) -> Path:
+    """Create (or reuse, when its requirements are unchanged) the Colab-like environment."""
+    requirements = (HERE / "requirements.txt").read_text()
+    stamp = venv / "colab-requirements.txt"
+    interpreter = venv / "bin" / "python"
+    if not (stamp.exists() and stamp.read_text() == requirements and interpreter.exists()):
+        shutil.rmtree(venv, ignore_errors=True)
+        run([python, "-m", "venv", str(venv)])
+        run([str(interpreter), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+        run([str(interpreter), "-m", "pip", "install", "-q", "-r", str(HERE / "requirements.txt")])
+        stamp.write_text(requirements)
+    return interpreter
+
+
+def make_local_remote(workdir: Path, branch: str) -> tuple[Path, str]:
+    """A bare clone of this checkout whose ``branch`` is HEAD plus uncommitted tracked changes."""
+    remote = workdir / "aebook.git"
+    shutil.rmtree(remote, ignore_errors=True)
+    run(["git", "init", "-q", "--bare", str(remote)])
+    # `git stash create` makes a commit of the working tree without touching it (empty if clean).
+    commit = run(["git", "stash", "create"], cwd=ROOT).strip()
+    commit = commit or run(["git", "rev-parse", "HEAD"], cwd=ROOT).strip()
+    run(["git", "push", "-q", str(remote), f"{commit}:refs/heads/{branch}"], cwd=ROOT)
+    return remote, commit
+
+
+def kernel_environment(workdir: Path, remote: Path, url: str) -> dict[str, str]:
+    """The kernel's extra environment: a Colab-like startup, and the Git URL redirected."""
+    stub = workdir / "stub" / "google" / "colab"
+    stub.mkdir(parents=True, exist_ok=True)
+    (stub / "__init__.py").write_text('"""Stand-in for Colab\'s google.colab module."""\n')
+    startup = workdir / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    # Colab's kernel has imported google.colab before the first cell runs.
+    (startup / "00-colab.py").write_text("import google.colab  # noqa: F401\n")
+    gitconfig = workdir / "gitconfig"
+    gitconfig.write_text(f'[url "file://{remote}"]\n\tinsteadOf = {url}\n')
+    return {
+        "PYTHONPATH": str(workdir / "stub"),
+        "IPYTHONDIR": str(workdir / "ipython"),
+        "GIT_CONFIG_GLOBAL": str(gitconfig),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+
+
+def aelib_installed(interpreter: Path) -> dict | None:
+    """pip's record of where the installed aelib came from, or None when it is not installed."""
+    code = (
+        "import importlib.metadata as m, json\n"
+        "try:\n    d = m.distribution('aelib')\nexcept m.PackageNotFoundError:\n    print('null')\n"
+        "else:\n    print(d.read_text('direct_url.json') or '{}')\n"
+    )
+    return json.loads(run([str(interpreter), "-c", code], cwd="/"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default="python3.12", help="interpreter for the environment")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "_build" / "colab")
+    arguments = parser.parse_args(argv)
+    workdir = arguments.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    interpreter = make_environment(workdir / "venv", find_python(arguments.python))
+    run([str(interpreter), "-m", "pip", "uninstall", "-q", "-y", "aelib"])
+    if aelib_installed(interpreter) is not None:
+        raise RuntimeError("aelib is still installed in the Colab-like environment.")
+    versions = run(
+        [
+            str(interpreter),
+            "-c",
+            "import sys, tensorflow as tf, keras; "
+            "print(f'Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, "
+            "Keras {keras.__version__}')",
+        ],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    ).strip()
+
+    url, branch = book.read_repository(ROOT / "_config.yml")
+    remote, commit = make_local_remote(workdir, branch)
+    spec = workdir / "jupyter" / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    kernel = {
+        "argv": [str(interpreter), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Colab-like ({versions})",
+        "language": "python",
+        "env": kernel_environment(workdir, remote, url),
+    }
+    (spec / "kernel.json").write_text(json.dumps(kernel, indent=2))
+    facts = {"python": str(interpreter), "commit": commit, "url": url, "branch": branch}
+    (workdir / "kernel.json").write_text(json.dumps({**facts, "versions": versions}, indent=2))
+    print(
+        f"Colab-like kernel {KERNEL_NAME!r} ready in {time.perf_counter() - started:.0f} s: "
+        f"{versions}; aelib will come from {url}@{branch} = {commit[:12]}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
