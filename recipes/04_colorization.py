@@ -69,7 +69,7 @@ from aelib import book, data, metrics, plots, profiles, results
 # %% tags=["parameters"]
 PROFILE = "full"
 SEED = 42
-EPOCHS = 24
+EPOCHS = 12
 BATCH_SIZE = 64
 UNET_WIDTHS = (32, 64, 128, 256)
 # The seed's own budget for its model: 5 epochs on 20,000 images. Its transposed convolutions
