@@ -88,7 +88,9 @@ def make_local_remote(workdir: Path, branch: str) -> tuple[Path, str]:
     shutil.rmtree(remote, ignore_errors=True)
     run(["git", "init", "-q", "--bare", str(remote)])
     # `git stash create` makes a commit of the working tree without touching it (empty if clean).
-    commit = run(["git", "stash", "create"], cwd=ROOT).strip()
+    identity = {"GIT_AUTHOR_NAME": "aebook", "GIT_AUTHOR_EMAIL": "aebook@localhost"}
+    identity |= {"GIT_COMMITTER_NAME": "aebook", "GIT_COMMITTER_EMAIL": "aebook@localhost"}
+    commit = run(["git", "stash", "create"], cwd=ROOT, env={**os.environ, **identity}).strip()
     commit = commit or run(["git", "rev-parse", "HEAD"], cwd=ROOT).strip()
     run(["git", "push", "-q", str(remote), f"{commit}:refs/heads/{branch}"], cwd=ROOT)
     return remote, commit

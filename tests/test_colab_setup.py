@@ -1,0 +1,52 @@
+"""The Colab-like kernel's plumbing (tests/colab/setup.py), without building the environment."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_SPEC = importlib.util.spec_from_file_location("colab_setup", ROOT / "tests" / "colab" / "setup.py")
+colab_setup = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(colab_setup)
+
+
+def test_local_remote_serves_this_checkout_under_the_branch_name(tmp_path):
+    remote, commit = colab_setup.make_local_remote(tmp_path, "main")
+    listed = subprocess.run(
+        ["git", "ls-remote", str(remote), "refs/heads/main"], capture_output=True, text=True
+    )
+    assert listed.stdout.split()[0] == commit
+    # The commit holds this checkout's tracked files, uncommitted changes included.
+    shown = subprocess.run(
+        ["git", "--git-dir", str(remote), "show", f"{commit}:aelib/__init__.py"],
+        capture_output=True,
+        text=True,
+    )
+    assert shown.stdout == (ROOT / "aelib" / "__init__.py").read_text()
+
+
+def test_git_url_is_redirected_to_the_local_remote(tmp_path):
+    remote, _ = colab_setup.make_local_remote(tmp_path, "main")
+    environment = colab_setup.kernel_environment(tmp_path, remote, "https://github.com/o/r")
+    rewritten = subprocess.run(
+        ["git", "ls-remote", "https://github.com/o/r", "refs/heads/main"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **environment},
+    )
+    assert rewritten.returncode == 0, rewritten.stderr
+    # The kernel imports the stub google.colab at start-up, as Colab's kernel has.
+    startup = Path(environment["IPYTHONDIR"]) / "profile_default" / "startup" / "00-colab.py"
+    assert "import google.colab" in startup.read_text()
+    probe = subprocess.run(
+        [sys.executable, "-c", "import google.colab, sys; print('google.colab' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": environment["PYTHONPATH"]},
+    )
+    assert probe.stdout.strip() == "True", probe.stderr
+
+
+def test_missing_interpreter_falls_back_to_this_one():
+    assert colab_setup.find_python("python3.99") == sys.executable
