@@ -149,8 +149,7 @@ def _check_compression(metrics):
 
 def _check_anomaly_detection(metrics):
     assert metrics["ae_last_epoch_loss"] < metrics["ae_first_epoch_loss"]
-    assert -1.0 <= metrics["ae_error_ink_correlation"] <= 1.0
-    for detector in ("ae", "ae_knn", "pca", "knn"):
+    for detector in ("ae", "pca", "knn"):
         # A threshold set on normal validation images flags about 5% of normal test images...
         assert 0.0 < metrics[f"{detector}_false_alarm_rate"] < 0.15, detector
         assert 0.0 <= metrics[f"{detector}_precision"] <= 1.0
@@ -159,7 +158,6 @@ def _check_anomaly_detection(metrics):
     # averaged over all ten held-out digits.
     assert metrics["knn_auc_mean"] > 0.75, metrics["knn_auc_mean"]
     assert metrics["pca_auc_mean"] > 0.6, metrics["pca_auc_mean"]
-    assert metrics["ae_knn_auc_mean"] > 0.6, metrics["ae_knn_auc_mean"]
     for digit in range(10):
         assert 0.0 <= metrics[f"ae_auc_digit_{digit}"] <= 1.0
 
