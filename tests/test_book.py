@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import jupytext
@@ -84,13 +83,8 @@ def test_badges_install_cells_and_readme_derive_from_config():
         assert book.colab_url(url, branch, notebook) in (ROOT / "README.md").read_text()
 
 
-def test_moving_the_repository_is_a_one_line_change(tmp_path):
-    for name in ("_config.yml", "README.md"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(
-        ROOT / "recipes", tmp_path / "recipes", ignore=shutil.ignore_patterns("*.ipynb")
-    )
-    shutil.copytree(ROOT / "results", tmp_path / "results")
+def test_moving_the_repository_is_a_one_line_change(synced_copy):
+    tmp_path = synced_copy
     config = tmp_path / "_config.yml"
     config.write_text(config.read_text().replace("github.com/aebook/aebook", "github.com/fork/ae"))
     changed = book.sync_files(tmp_path)

@@ -1,5 +1,4 @@
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -67,13 +66,8 @@ def test_every_committed_record_has_its_headline_metrics():
     assert len(table.splitlines()) == 2 + len(list((ROOT / "results").glob("*.json")))
 
 
-def test_readme_table_goes_stale_when_a_result_changes(tmp_path):
-    for name in ("_config.yml", "README.md"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(
-        ROOT / "recipes", tmp_path / "recipes", ignore=shutil.ignore_patterns("*.ipynb")
-    )
-    shutil.copytree(ROOT / "results", tmp_path / "results")
+def test_readme_table_goes_stale_when_a_result_changes(synced_copy):
+    tmp_path = synced_copy
     assert not book.find_stale_files(tmp_path)
     record_path = tmp_path / "results" / "vanilla.json"
     record = json.loads(record_path.read_text())
