@@ -22,7 +22,6 @@ import argparse
 import dataclasses
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 __all__ = ["HEADLINES", "Headline", "headline_rows", "headline_table", "load_records", "page"]
@@ -206,18 +205,6 @@ def _describe_hardware(hardware: dict) -> str:
     return f"{hardware.get('cpu_count', '?')}-core CPU ({hardware.get('cpu', 'unknown')})"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m aelib.report page OUT.md [--results DIR]``."""
     parser = argparse.ArgumentParser(prog="python -m aelib.report", description=__doc__)
@@ -225,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", help="where to write the Markdown page")
     parser.add_argument("--results", default="results", help="the records' folder")
     arguments = parser.parse_args(argv)
-    _write_atomically(Path(arguments.output), page(arguments.results))
+    from aelib import results
+
+    results.write_text_atomically(arguments.output, page(arguments.results))
     print(f"wrote {arguments.output}")
     return 0
 

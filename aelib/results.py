@@ -29,7 +29,14 @@ from pathlib import Path
 from aelib.data import SOURCES
 from aelib.profiles import PROFILE_NAMES
 
-__all__ = ["PhaseTimer", "describe_hardware", "describe_versions", "load_record", "save_record"]
+__all__ = [
+    "PhaseTimer",
+    "describe_hardware",
+    "describe_versions",
+    "load_record",
+    "save_record",
+    "write_text_atomically",
+]
 
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
 _PACKAGES = ("aelib", "tensorflow", "keras", "numpy", "scikit-learn", "scikit-image")
@@ -79,17 +86,25 @@ def save_record(
     folder = Path(directory or os.environ.get("AELIB_RESULTS_DIR") or "results")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{recipe}.json"
-    # Write to a temporary file in the same folder, then rename: a reader never sees half a file.
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{recipe}.", suffix=".json")
+    write_text_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it.
+
+    A reader sees the old file or the new one, never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w") as file:
-            json.dump(record, file, indent=2, sort_keys=False)
-            file.write("\n")
+            file.write(text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
 
 
 def load_record(path: str | os.PathLike) -> dict:

@@ -1,4 +1,3 @@
-import json
 import os
 
 import numpy as np
@@ -39,7 +38,8 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError("disk full (test)")
 
-    monkeypatch.setattr(json, "dump", fail)
+    # The failure strikes after the temporary file is written, before it replaces the record.
+    monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         results.save_record("vanilla", "full", "dir", {"a": 2.0}, {}, tmp_path)
     # The old record is intact and no half-written file is left behind.
