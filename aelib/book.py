@@ -118,20 +118,13 @@ def sync_files(root: str | Path = ".", write: bool = True) -> list[Path]:
                 path.write_text(new_text)
     readme = root / "README.md"
     text = readme.read_text()
-    if _TABLE_START not in text or _TABLE_END not in text:
-        raise ValueError(f"{readme} lacks the {_TABLE_START} ... {_TABLE_END} markers.")
-    head, rest = text.split(_TABLE_START, 1)
-    _, tail = rest.split(_TABLE_END, 1)
-    new_text = head + _TABLE_START + "\n" + _readme_table(root, url, branch) + _TABLE_END + tail
-    # The headline results table, from the committed full-profile records.
     from aelib import report
 
-    if _RESULTS_START not in new_text or _RESULTS_END not in new_text:
-        raise ValueError(f"{readme} lacks the {_RESULTS_START} ... {_RESULTS_END} markers.")
-    head, rest = new_text.split(_RESULTS_START, 1)
-    _, tail = rest.split(_RESULTS_END, 1)
+    recipes_table = _readme_table(root, url, branch)
+    new_text = _replace_between(readme, text, _TABLE_START, _TABLE_END, recipes_table)
+    # The headline results table, from the committed full-profile records.
     table = report.headline_table(root / "results")
-    new_text = head + _RESULTS_START + "\n" + table + _RESULTS_END + tail
+    new_text = _replace_between(readme, new_text, _RESULTS_START, _RESULTS_END, table)
     if new_text != text:
         changed.append(readme)
         if write:
@@ -142,6 +135,15 @@ def sync_files(root: str | Path = ".", write: bool = True) -> list[Path]:
 def find_stale_files(root: str | Path = ".") -> list[Path]:
     """The files that ``sync_files`` would change; empty when everything is in sync."""
     return sync_files(root, write=False)
+
+
+def _replace_between(path: Path, text: str, start: str, end: str, body: str) -> str:
+    """``text`` (of ``path``) with ``body`` between its ``start`` and ``end`` markers."""
+    if start not in text or end not in text:
+        raise ValueError(f"{path} lacks the {start} ... {end} markers.")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return head + start + "\n" + body + end + tail
 
 
 def _readme_table(root: Path, url: str, branch: str) -> str:
