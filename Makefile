@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench clean
+.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench bench-quality clean
 
 help:
 	@echo "make book [PROFILE=smoke|full]  execute every recipe into _build/ and build _build/html"
@@ -25,6 +25,7 @@ help:
 	@echo "make colab                      smoke runs on a Colab-like kernel (Colab's versions)"
 	@echo "make browser                    open the built book in headless Chromium"
 	@echo "make bench [PROFILE=full]       time every recipe in that profile (benchmarks/results)"
+	@echo "make bench-quality [TASKS=...] [SEED_EPOCH_CAP=N]  time to the seed's quality"
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -111,6 +112,11 @@ browser: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks $(PROFILE)
+
+# Our training configuration against the seed's on the same model (full data, hours on a CPU).
+bench-quality: venv
+	$(BIN)/python -m benchmarks.time_to_quality $(if $(TASKS),--tasks $(TASKS)) \
+	  $(if $(SEED_EPOCH_CAP),--seed-epoch-cap $(SEED_EPOCH_CAP))
 
 clean:
 	rm -rf _build

@@ -1,0 +1,352 @@
+"""Time to quality: a recipe's training configuration against the seed's, on the same model.
+
+``python -m benchmarks.time_to_quality [--tasks ...] [--seed-epoch-cap N] [--smoke]`` trains,
+for each task, the recipe's model twice on the same real training images: once as the recipe
+trains it ("ours"), once as the seed text trains it ("seed": its optimizer, learning rate,
+batch size and epoch count). After every epoch it records the training wall time (fit only)
+and the test metric (higher is better). The report gives, per task, the seed's final metric,
+the training time at which ours first reaches it, and the ratio of the two times (the goal is
+0.2 or less). A seed run that would take hours on a CPU is capped by ``--seed-epoch-cap``;
+the report then compares at the capped point and says so.
+
+The models come from the recipes themselves: the builder functions are read from
+``recipes/<recipe>.py`` (imports, upper-case constants and the named definitions only), so
+the benchmark trains exactly the recipe's model without a second copy of it.
+
+Results: ``benchmarks/results/time_to_quality.json`` and ``.md``; never asserted by tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+RATIO_GOAL = 0.2
+
+
+def recipe_definitions(recipe: str, names: tuple[str, ...], root: Path = ROOT) -> dict:
+    """Execute ``recipes/<recipe>.py``'s imports, constants and the named defs; return them.
+
+    Only module-level ``import`` statements, assignments to UPPER_CASE names and the function or
+    class definitions listed in ``names`` run; nothing trains, loads data or draws.
+    """
+    path = root / "recipes" / f"{recipe}.py"
+    if not path.is_file():
+        raise ValueError(f"No recipe source {path}.")
+    tree = ast.parse(path.read_text(), filename=str(path))
+    kept, found = [], set()
+    for node in tree.body:
+        constant = isinstance(node, ast.Assign) and all(
+            isinstance(target, ast.Name) and target.id.isupper() for target in node.targets
+        )
+        if constant or isinstance(node, ast.Import | ast.ImportFrom):
+            kept.append(node)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in names:
+            kept.append(node)
+            found.add(node.name)
+    missing = sorted(set(names) - found)
+    if missing:
+        raise ValueError(f"{path.name} defines no {', '.join(missing)}.")
+    namespace: dict = {"__name__": f"recipe_{recipe}"}
+    exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)
+    return {name: namespace[name] for name in names}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One way of training: optimizer (a function of the total step count), loss, batch, epochs."""
+
+    optimizer: Callable[[int], object]
+    loss: str
+    batch_size: int
+    epochs: int
+    description: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """A recipe's model, its data, its test metric, and the two configurations to compare."""
+
+    name: str
+    recipe: str
+    build: Callable[[], object]
+    data: Callable[[str], tuple]  # source -> (inputs, targets, test_inputs, test_targets)
+    metric: str
+    ours: Config
+    seed: Config
+    seed_source: str
+
+
+def _psnr_metric(model, test_inputs, test_targets) -> float:
+    from aelib import metrics
+
+    return metrics.psnr(test_targets, model.predict(test_inputs, batch_size=512, verbose=0))
+
+
+def _mnist_reconstruction(source: str) -> tuple:
+    from aelib import data
+
+    dataset = data.load_mnist(source=source, verbose=False)
+    # Both configurations train on the same nine tenths the recipes train on.
+    x_train = dataset.x_train[: len(dataset.x_train) * 9 // 10]
+    return x_train, x_train, dataset.x_test, dataset.x_test
+
+
+def _mnist_denoising(source: str) -> tuple:
+    from aelib import data
+
+    (add_noise,) = recipe_definitions("03_denoising", ("add_noise",)).values()
+    dataset = data.load_mnist(source=source, verbose=False)
+    x_train = dataset.x_train[: len(dataset.x_train) * 9 // 10]
+    return (
+        add_noise(x_train, 0.5, seed=42),
+        x_train,
+        add_noise(dataset.x_test, 0.5, seed=43),
+        dataset.x_test,
+    )
+
+
+def _adam(rate: float) -> Callable[[int], object]:
+    def make(total_steps: int):
+        import keras
+
+        return keras.optimizers.Adam(rate)
+
+    return make
+
+
+def _adam_cosine(rate: float) -> Callable[[int], object]:
+    def make(total_steps: int):
+        import keras
+
+        return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(rate, total_steps))
+
+    return make
+
+
+def _adadelta_keras2(total_steps: int):
+    import keras
+
+    # `optimizer="adadelta"` in the Keras 1-2 era of the blog meant a learning rate of 1.0;
+    # Keras 3's default (0.001) would barely move the weights in 50 epochs.
+    return keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7)
+
+
+def _build(recipe: str, builder: str, *arguments):
+    def build():
+        (function,) = recipe_definitions(recipe, (builder,)).values()
+        model = function(*arguments)
+        return model[0] if isinstance(model, tuple) else model
+
+    return build
+
+
+BLOG = "Chollet, Building Autoencoders in Keras (the Keras blog, 2016)"
+TASKS = {
+    "vanilla_dense": Task(
+        "vanilla_dense",
+        "01_vanilla",
+        _build("01_vanilla", "build_dense_autoencoder", 32),
+        _mnist_reconstruction,
+        "PSNR (dB)",
+        Config(_adam(1e-3), "binary_crossentropy", 128, 30, "Adam 1e-3, batch 128, 30 epochs"),
+        Config(_adadelta_keras2, "binary_crossentropy", 256, 50, "Adadelta, batch 256, 50 epochs"),
+        BLOG,
+    ),
+    "vanilla_conv": Task(
+        "vanilla_conv",
+        "01_vanilla",
+        _build("01_vanilla", "build_conv_autoencoder", (32, 64, 64)),
+        _mnist_reconstruction,
+        "PSNR (dB)",
+        Config(_adam(1e-3), "binary_crossentropy", 128, 10, "Adam 1e-3, batch 128, 10 epochs"),
+        Config(_adadelta_keras2, "binary_crossentropy", 128, 50, "Adadelta, batch 128, 50 epochs"),
+        BLOG,
+    ),
+    "denoising_blog": Task(
+        "denoising_blog",
+        "03_denoising",
+        _build("03_denoising", "build_blog_denoiser"),
+        _mnist_denoising,
+        "PSNR (dB)",
+        Config(
+            _adam_cosine(1e-3),
+            "binary_crossentropy",
+            64,
+            10,
+            "Adam 1e-3 with cosine decay, batch 64, 10 epochs",
+        ),
+        Config(
+            _adadelta_keras2, "binary_crossentropy", 128, 100, "Adadelta, batch 128, 100 epochs"
+        ),
+        BLOG,
+    ),
+}
+
+
+def train_curve(task: Task, config: Config, arrays: tuple, epochs: int, seed: int) -> list[dict]:
+    """Train a fresh model for ``epochs``; one row per epoch: seconds, metric, examples/s."""
+    import keras
+    import numpy as np
+
+    inputs, targets, test_inputs, test_targets = arrays
+    keras.utils.set_random_seed(seed)
+    model = task.build()
+    steps_per_epoch = int(np.ceil(len(inputs) / config.batch_size))
+    # The schedule spans the configuration's own length, even when the run is capped.
+    model.compile(optimizer=config.optimizer(config.epochs * steps_per_epoch), loss=config.loss)
+    rows, elapsed = [], 0.0
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        history = model.fit(
+            inputs, targets, batch_size=config.batch_size, epochs=1, shuffle=True, verbose=0
+        )
+        seconds = time.perf_counter() - start
+        elapsed += seconds
+        rows.append(
+            {
+                "epoch": epoch + 1,
+                "train_seconds": round(elapsed, 2),
+                "examples_per_second": round(len(inputs) / seconds, 1),
+                "loss": float(history.history["loss"][-1]),
+                "metric": round(_psnr_metric(model, test_inputs, test_targets), 4),
+            }
+        )
+        print(f"  epoch {epoch + 1}: {rows[-1]}", flush=True)
+    return rows
+
+
+def compare(ours: list[dict], seed: list[dict]) -> dict:
+    """The seed's final metric, when ours first reaches it, and the ratio of the two times."""
+    target = seed[-1]["metric"]
+    reached = next((row for row in ours if row["metric"] >= target), None)
+    summary = {
+        "seed_final_metric": target,
+        "seed_seconds": seed[-1]["train_seconds"],
+        "ours_final_metric": ours[-1]["metric"],
+        "ours_seconds": ours[-1]["train_seconds"],
+        "ours_epoch_reaching_seed": reached and reached["epoch"],
+        "ours_seconds_reaching_seed": reached and reached["train_seconds"],
+    }
+    summary["ratio"] = reached and round(reached["train_seconds"] / seed[-1]["train_seconds"], 3)
+    summary["meets_goal"] = bool(reached) and summary["ratio"] <= RATIO_GOAL
+    return summary
+
+
+def run(task_names, seed_epoch_cap: int | None, smoke: bool, seed: int = 42) -> dict:
+    """Run each task's two configurations; return the report."""
+    from aelib import results
+
+    report = {
+        "benchmark": "time_to_quality" + ("_smoke" if smoke else ""),
+        "date": time.strftime("%Y-%m-%d"),
+        "hardware": results.describe_hardware(),
+        "versions": results.describe_versions(),
+        "seed_epoch_cap": seed_epoch_cap,
+        "ratio_goal": RATIO_GOAL,
+        "tasks": {},
+    }
+    for name in task_names:
+        task = TASKS[name]
+        arrays = task.data("embedded" if smoke else "auto")
+        if smoke:
+            arrays = tuple(array[:256] for array in arrays)
+        seed_epochs = (
+            task.seed.epochs if seed_epoch_cap is None else min(task.seed.epochs, seed_epoch_cap)
+        )
+        ours_epochs = 2 if smoke else task.ours.epochs
+        seed_epochs = 2 if smoke else seed_epochs
+        print(f"{name}: ours ({task.ours.description})", flush=True)
+        ours = train_curve(task, task.ours, arrays, ours_epochs, seed)
+        print(f"{name}: seed ({task.seed.description}, run for {seed_epochs})", flush=True)
+        seed_curve = train_curve(task, task.seed, arrays, seed_epochs, seed)
+        report["tasks"][name] = {
+            "recipe": task.recipe,
+            "metric": task.metric,
+            "train_images": len(arrays[0]),
+            "ours_config": task.ours.description,
+            "seed_config": task.seed.description,
+            "seed_source": task.seed_source,
+            "seed_epochs_run": seed_epochs,
+            "seed_capped": seed_epochs < task.seed.epochs,
+            "ours": ours,
+            "seed": seed_curve,
+            "summary": compare(ours, seed_curve),
+        }
+    return report
+
+
+def markdown(report: dict) -> str:
+    """The report as a Markdown table, one row per task."""
+    hardware = report["hardware"]
+    lines = [
+        f"# Time to quality ({report['date']}, {hardware['cpu']}, {hardware['cpu_count']} cores"
+        f"{', GPU ' + ', '.join(hardware['gpus']) if hardware['gpus'] else ', no GPU'})",
+        "",
+        "Training time only (fit, not evaluation). Ratio: the time ours needs to reach the "
+        f"seed's final metric over the seed's time; goal {report['ratio_goal']} or less.",
+        "",
+        "| task | metric | seed config (epochs run) | seed final | seed time (s) | ours config "
+        "| ours final | ours time (s) | ours reaches seed at | ratio |",
+        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: |",
+    ]
+    for name, task in report["tasks"].items():
+        summary = task["summary"]
+        run = f"{task['seed_epochs_run']}" + (" (capped)" if task["seed_capped"] else "")
+        epoch, seconds = summary["ours_epoch_reaching_seed"], summary["ours_seconds_reaching_seed"]
+        reached = f"epoch {epoch}, {seconds:.0f} s" if epoch else "never"
+        ratio = f"{summary['ratio']:.3f}" if summary["ratio"] is not None else "-"
+        lines.append(
+            f"| {name} | {task['metric']} | {task['seed_config']} ({run}) "
+            f"| {summary['seed_final_metric']:.2f} | {summary['seed_seconds']:.0f} "
+            f"| {task['ours_config']} | {summary['ours_final_metric']:.2f} "
+            f"| {summary['ours_seconds']:.0f} | {reached} | {ratio} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, directory: Path = RESULTS) -> Path:
+    """Write ``<benchmark>.json`` and ``.md`` atomically; return the JSON path."""
+    from aelib import results
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{report['benchmark']}.json"
+    results.write_text_atomically(path, json.dumps(report, indent=2) + "\n")
+    results.write_text_atomically(path.with_suffix(".md"), markdown(report))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.time_to_quality", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=sorted(TASKS))
+    parser.add_argument("--seed-epoch-cap", type=int, default=None, help="cap the seed's epochs")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="256 embedded images, 2 epochs each: checks the plumbing",
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the report")
+    arguments = parser.parse_args(argv)
+    if arguments.seed_epoch_cap is not None and arguments.seed_epoch_cap < 1:
+        parser.error("--seed-epoch-cap must be at least 1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    report = run(arguments.tasks, arguments.seed_epoch_cap, arguments.smoke)
+    path = write_report(report, arguments.results)
+    print(markdown(report))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

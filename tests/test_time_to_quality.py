@@ -1,0 +1,62 @@
+"""The time-to-quality benchmark's plumbing: recipe loading, the comparison, the report."""
+
+import json
+
+import pytest
+
+from benchmarks import time_to_quality
+
+
+def _curve(metrics, seconds_per_epoch):
+    return [
+        {"epoch": epoch + 1, "train_seconds": (epoch + 1) * seconds_per_epoch, "metric": metric}
+        for epoch, metric in enumerate(metrics)
+    ]
+
+
+def test_recipe_definitions_build_the_recipes_own_model():
+    (build,) = time_to_quality.recipe_definitions(
+        "01_vanilla", ("build_dense_autoencoder",)
+    ).values()
+    autoencoder, encoder, _ = build(32)
+    assert encoder.output.shape[1:] == (32,)
+    assert autoencoder.count_params() == 784 * 32 + 32 + 32 * 784 + 784
+
+
+def test_recipe_definitions_name_what_is_missing():
+    with pytest.raises(ValueError, match="defines no build_nothing"):
+        time_to_quality.recipe_definitions("01_vanilla", ("build_nothing",))
+    with pytest.raises(ValueError, match="No recipe source"):
+        time_to_quality.recipe_definitions("99_missing", ("build",))
+
+
+def test_compare_finds_the_first_epoch_that_reaches_the_seed():
+    seed = _curve([10.0, 12.0, 14.0, 15.0], seconds_per_epoch=100)
+    ours = _curve([13.0, 15.5, 16.0], seconds_per_epoch=20)
+    summary = time_to_quality.compare(ours, seed)
+    assert summary["seed_final_metric"] == 15.0
+    assert summary["ours_epoch_reaching_seed"] == 2
+    assert summary["ratio"] == pytest.approx(40 / 400)
+    assert summary["meets_goal"]
+
+
+def test_compare_says_never_when_ours_falls_short():
+    summary = time_to_quality.compare(_curve([10.0, 11.0], 1), _curve([12.0], 10))
+    assert summary["ours_epoch_reaching_seed"] is None
+    assert summary["ratio"] is None
+    assert not summary["meets_goal"]
+
+
+def test_smoke_run_writes_json_and_markdown(tmp_path):
+    assert (
+        time_to_quality.main(["--smoke", "--tasks", "vanilla_dense", "--results", str(tmp_path)])
+        == 0
+    )
+    report = json.loads((tmp_path / "time_to_quality_smoke.json").read_text())
+    task = report["tasks"]["vanilla_dense"]
+    assert [row["epoch"] for row in task["ours"]] == [1, 2]
+    assert all(row["examples_per_second"] > 0 for row in task["ours"] + task["seed"])
+    # The seed's 50 epochs were cut to the smoke run's 2, and the report says so.
+    assert task["seed_capped"]
+    table = (tmp_path / "time_to_quality_smoke.md").read_text()
+    assert "| vanilla_dense | PSNR (dB) | Adadelta, batch 256, 50 epochs (2 (capped))" in table
