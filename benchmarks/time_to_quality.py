@@ -172,6 +172,18 @@ TASKS = {
         Config(_adadelta_keras2, "binary_crossentropy", 128, 50, "Adadelta, batch 128, 50 epochs"),
         BLOG,
     ),
+    "dimensionality_reduction_deep": Task(
+        "dimensionality_reduction_deep",
+        "02_dimensionality_reduction",
+        _build("02_dimensionality_reduction", "build_deep_autoencoder", 32),
+        _mnist_reconstruction,
+        "PSNR (dB)",
+        Config(_adam(1e-3), "binary_crossentropy", 128, 30, "Adam 1e-3, batch 128, 30 epochs"),
+        Config(
+            _adadelta_keras2, "binary_crossentropy", 256, 100, "Adadelta, batch 256, 100 epochs"
+        ),
+        BLOG,
+    ),
     "denoising_blog": Task(
         "denoising_blog",
         "03_denoising",
