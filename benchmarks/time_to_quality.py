@@ -254,6 +254,18 @@ def compare(ours: list[dict], seed: list[dict]) -> dict:
     return summary
 
 
+def book_wall_time(results_dir: Path = ROOT / "results") -> dict:
+    """Minutes per recipe and in all, summed from the phase timers of the full-profile records."""
+    from aelib import results
+
+    minutes = {}
+    for path in sorted(results_dir.glob("*.json")):
+        record = results.load_record(path)
+        if record["profile"] == "full":
+            minutes[record["recipe"]] = round(sum(record["seconds"].values()) / 60, 1)
+    return {"minutes": minutes, "total_minutes": round(sum(minutes.values()), 1)}
+
+
 def run(task_names, seed_epoch_cap: int | None, smoke: bool, seed: int = 42) -> dict:
     """Run each task's two configurations; return the report."""
     from aelib import results
@@ -265,6 +277,7 @@ def run(task_names, seed_epoch_cap: int | None, smoke: bool, seed: int = 42) -> 
         "versions": results.describe_versions(),
         "seed_epoch_cap": seed_epoch_cap,
         "ratio_goal": RATIO_GOAL,
+        "book_full_profile": book_wall_time(),
         "tasks": {},
     }
     for name in task_names:
@@ -323,6 +336,17 @@ def markdown(report: dict) -> str:
             f"| {task['ours_config']} | {summary['ours_final_metric']:.2f} "
             f"| {summary['ours_seconds']:.0f} | {reached} | {ratio} |"
         )
+    book = report["book_full_profile"]
+    lines += [
+        "",
+        f"The whole book's full profile: {book['total_minutes']:.0f} minutes, summed from the "
+        "phase timers of the committed full-profile records (`results/*.json`; some of those "
+        "runs shared the CPU with others):",
+        "",
+        "| recipe | minutes |",
+        "| --- | ---: |",
+        *(f"| {recipe} | {minutes:.1f} |" for recipe, minutes in book["minutes"].items()),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -60,3 +60,15 @@ def test_smoke_run_writes_json_and_markdown(tmp_path):
     assert task["seed_capped"]
     table = (tmp_path / "time_to_quality_smoke.md").read_text()
     assert "| vanilla_dense | PSNR (dB) | Adadelta, batch 256, 50 epochs (2 (capped))" in table
+
+
+def test_book_wall_time_sums_the_full_profile_records_only(tmp_path):
+    from aelib import results
+
+    results.save_record(
+        "vanilla", "full", "dir", {"psnr": 1.0}, {"train": 600, "data": 30}, tmp_path
+    )
+    results.save_record("vae", "full", "dir", {"psnr": 1.0}, {"train": 120}, tmp_path)
+    results.save_record("sparse", "smoke", "embedded", {"psnr": 1.0}, {"train": 9}, tmp_path)
+    book = time_to_quality.book_wall_time(tmp_path)
+    assert book == {"minutes": {"vae": 2.0, "vanilla": 10.5}, "total_minutes": 12.5}
