@@ -124,6 +124,32 @@ def _check_super_resolution(metrics):
     assert metrics["subpixel_reload_difference"] < 1e-6
 
 
+def _check_pretext(metrics):
+    arms = ("scratch", "seed_stem_finetuned", "encoder_finetuned", "encoder_frozen")
+    budgets = sorted(
+        int(key.split("_")[1])
+        for key in metrics
+        if key.startswith("scratch_") and key.endswith("_accuracy")
+    )
+    assert len(budgets) >= 2, budgets
+    for arm in arms:
+        for budget in budgets:
+            assert 0.0 <= metrics[f"{arm}_{budget}_accuracy"] <= 1.0, (arm, budget)
+            assert metrics[f"{arm}_{budget}_accuracy_sd"] >= 0.0, (arm, budget)
+    # Trained from scratch or from the seed's pretrained stem, the classifier learns the digits
+    # far above chance (10%) even on a few dozen labels, and better with ten times more.
+    for arm in arms[:2]:
+        assert metrics[f"{arm}_{budgets[0]}_accuracy"] > 0.5, arm
+        assert metrics[f"{arm}_{budgets[-1]}_accuracy"] > metrics[f"{arm}_{budgets[0]}_accuracy"]
+    assert metrics["walk_through_accuracy"] > 0.5
+    # The headline pair is the fine-tuned encoder against scratch at the smallest budget.
+    assert (
+        metrics["pretrained_accuracy_smallest_budget"]
+        == metrics[f"encoder_finetuned_{budgets[0]}_accuracy"]
+    )
+    assert metrics["scratch_accuracy_smallest_budget"] == metrics[f"scratch_{budgets[0]}_accuracy"]
+
+
 def _check_compression(metrics):
     qualities = (1, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)
     # JPEG: a higher quality always costs bits and always buys PSNR...
@@ -170,6 +196,7 @@ CHECKS = {
     "sparse": _check_sparse,
     "vae": _check_vae,
     "super_resolution": _check_super_resolution,
+    "pretext": _check_pretext,
     "compression": _check_compression,
     "anomaly_detection": _check_anomaly_detection,
 }
