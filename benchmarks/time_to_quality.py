@@ -351,11 +351,25 @@ def markdown(report: dict) -> str:
 
 
 def write_report(report: dict, directory: Path = RESULTS) -> Path:
-    """Write ``<benchmark>.json`` and ``.md`` atomically; return the JSON path."""
+    """Write ``<benchmark>.json`` and ``.md`` atomically; return the JSON path.
+
+    Tasks that an earlier report of the same name holds and this one did not run are kept, each
+    with the date, hardware and versions of its own run.
+    """
     from aelib import results
 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{report['benchmark']}.json"
+    for task in report["tasks"].values():
+        task.setdefault("date", report["date"])
+        task.setdefault("hardware", report["hardware"])
+        task.setdefault("versions", report["versions"])
+    if path.exists():
+        earlier = json.loads(path.read_text())
+        for task in earlier["tasks"].values():
+            for key in ("date", "hardware", "versions"):
+                task.setdefault(key, earlier[key])
+        report = {**report, "tasks": {**earlier["tasks"], **report["tasks"]}}
     results.write_text_atomically(path, json.dumps(report, indent=2) + "\n")
     results.write_text_atomically(path.with_suffix(".md"), markdown(report))
     return path

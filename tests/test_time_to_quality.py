@@ -72,3 +72,41 @@ def test_book_wall_time_sums_the_full_profile_records_only(tmp_path):
     results.save_record("sparse", "smoke", "embedded", {"psnr": 1.0}, {"train": 9}, tmp_path)
     book = time_to_quality.book_wall_time(tmp_path)
     assert book == {"minutes": {"vae": 2.0, "vanilla": 10.5}, "total_minutes": 12.5}
+
+
+def _report(date, **curves):
+    tasks = {
+        name: {
+            "metric": "PSNR (dB)",
+            "seed_config": "seed",
+            "ours_config": "ours",
+            "seed_epochs_run": 1,
+            "seed_capped": False,
+            "summary": time_to_quality.compare(ours, seed),
+        }
+        for name, (ours, seed) in curves.items()
+    }
+    return {
+        "benchmark": "time_to_quality",
+        "date": date,
+        "hardware": {"cpu": "CPU", "cpu_count": 2, "gpus": []},
+        "versions": {},
+        "ratio_goal": 0.2,
+        "book_full_profile": {"minutes": {}, "total_minutes": 0},
+        "tasks": tasks,
+    }
+
+
+def test_a_later_report_keeps_the_tasks_it_did_not_run(tmp_path):
+    fast, slow = _curve([20.0], 1), _curve([19.0], 10)
+    time_to_quality.write_report(_report("2026-01-01", dense=(fast, slow)), tmp_path)
+    time_to_quality.write_report(_report("2026-01-02", conv=(fast, slow)), tmp_path)
+    tasks = json.loads((tmp_path / "time_to_quality.json").read_text())["tasks"]
+    assert sorted(tasks) == ["conv", "dense"]
+    assert (tasks["dense"]["date"], tasks["conv"]["date"]) == ("2026-01-01", "2026-01-02")
+    # Running a task again replaces its earlier result.
+    time_to_quality.write_report(_report("2026-01-03", dense=(slow, fast)), tmp_path)
+    tasks = json.loads((tmp_path / "time_to_quality.json").read_text())["tasks"]
+    assert tasks["dense"]["date"] == "2026-01-03"
+    assert tasks["dense"]["summary"]["ours_epoch_reaching_seed"] is None
+    assert "| conv |" in (tmp_path / "time_to_quality.md").read_text()
