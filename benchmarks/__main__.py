@@ -69,6 +69,8 @@ def time_recipes(profile: str, repeats: int) -> dict:
 
 def write_report(report: dict) -> Path:
     """Write the JSON report and its Markdown table atomically; return the JSON path."""
+    from aelib import results
+
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = report["benchmark"]
     lines = [
@@ -88,9 +90,7 @@ def write_report(report: dict) -> Path:
         (RESULTS / f"{name}.json", json.dumps(report, indent=2) + "\n"),
         (RESULTS / f"{name}.md", "\n".join(lines)),
     ):
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        temporary.write_text(text)
-        os.replace(temporary, path)
+        results.write_text_atomically(path, text)
     print("\n".join(lines))
     return RESULTS / f"{name}.json"
 

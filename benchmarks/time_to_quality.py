@@ -102,17 +102,9 @@ def _mnist_reconstruction(source: str) -> tuple:
 
 
 def _mnist_denoising(source: str) -> tuple:
-    from aelib import data
-
     (add_noise,) = recipe_definitions("03_denoising", ("add_noise",)).values()
-    dataset = data.load_mnist(source=source, verbose=False)
-    x_train = dataset.x_train[: len(dataset.x_train) * 9 // 10]
-    return (
-        add_noise(x_train, 0.5, seed=42),
-        x_train,
-        add_noise(dataset.x_test, 0.5, seed=43),
-        dataset.x_test,
-    )
+    x_train, _, x_test, _ = _mnist_reconstruction(source)
+    return add_noise(x_train, 0.5, seed=42), x_train, add_noise(x_test, 0.5, seed=43), x_test
 
 
 def _adam(rate: float) -> Callable[[int], object]:
