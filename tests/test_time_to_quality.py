@@ -110,3 +110,26 @@ def test_a_later_report_keeps_the_tasks_it_did_not_run(tmp_path):
     assert tasks["dense"]["date"] == "2026-01-03"
     assert tasks["dense"]["summary"]["ours_epoch_reaching_seed"] is None
     assert "| conv |" in (tmp_path / "time_to_quality.md").read_text()
+
+
+def test_vae_task_trains_the_recipes_dense_vae_and_scores_its_elbo():
+    import numpy as np
+
+    task = time_to_quality.TASKS["vae_dense"]
+    vae = task.build()
+    # Recipe 06's (512, 256) encoder and mirrored decoder around a 2-d code.
+    assert vae.get_layer("z_mean").output.shape[1:] == (2,)
+    assert vae.count_params() == (
+        (784 * 512 + 512)
+        + (512 * 256 + 256)
+        + 2 * (256 * 2 + 2)
+        + (2 * 256 + 256)
+        + (256 * 512 + 512)
+        + (512 * 784 + 784)
+    )
+    vae.compile(optimizer="adam", loss=task.ours.loss())
+    images = np.random.default_rng(0).uniform(size=(16, 28, 28, 1)).astype("float32")
+    elbo = task.score(vae, images, images)
+    # An untrained VAE's ELBO is the cross-entropy of guessing 0.5 per pixel, about 784 ln 2
+    # nats, plus a small KL term, and negative.
+    assert -800 < elbo < -400
