@@ -37,8 +37,8 @@ def recipe_definitions(recipe: str, names: tuple[str, ...], root: Path = ROOT) -
     """Execute ``recipes/<recipe>.py``'s imports, constants and the named defs; return the named.
 
     Only module-level ``import`` statements, assignments to UPPER_CASE names and the function or
-    class definitions listed in ``names`` run; nothing trains, loads data or draws. ``names`` may also name
-    upper-case constants.
+    class definitions listed in ``names`` run; nothing trains, loads data or draws. ``names``
+    may also name upper-case constants.
     """
     path = root / "recipes" / f"{recipe}.py"
     if not path.is_file():
@@ -82,7 +82,7 @@ class Task:
 
     name: str
     recipe: str
-    build: Callable[[], object]
+    build: Callable[[tuple], object]  # (the task's data arrays) -> a fresh model
     data: Callable[[str], tuple]  # source -> (inputs, targets, test_inputs, test_targets)
     metric: str
     ours: Config
@@ -144,7 +144,7 @@ def _adadelta_keras2(total_steps: int):
     return keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7)
 
 
-def _build_dense_vae():
+def _build_dense_vae(arrays: tuple):
     """Recipe 06's dense VAE, (512, 256) hidden units and a 2-d code, as the recipe builds it."""
     names = ("HIDDEN_UNITS", "Sampling", "KLDivergence", "build_vae", "dense_body", "dense_decoder")
     recipe = recipe_definitions("06_vae", names)
@@ -153,6 +153,20 @@ def _build_dense_vae():
         recipe["dense_body"](hidden_units), recipe["dense_decoder"](hidden_units, 2), 2, "dense_vae"
     )
     return vae
+
+
+def _build_l1_sparse(arrays: tuple):
+    """Recipe 05's ReLU autoencoder with the blog's L1 activity penalty (1e-4)."""
+    import numpy as np
+
+    names = ("L1_WEIGHT", "L1ActivitySparsity", "ActivityPenalty", "build_autoencoder")
+    recipe = recipe_definitions("05_sparse", names)
+    # The recipe starts the output layer at the log-odds of the mean training pixel.
+    mean_pixels = np.clip(arrays[1].mean(axis=0).reshape(-1), 1e-3, 1 - 1e-3)
+    output_bias = np.log(mean_pixels / (1 - mean_pixels))
+    penalty = recipe["L1ActivitySparsity"](recipe["L1_WEIGHT"])
+    autoencoder, _ = recipe["build_autoencoder"]("relu_l1", output_bias, penalty=penalty)
+    return autoencoder
 
 
 def _vae_loss():
@@ -168,7 +182,7 @@ def _rmsprop_keras2(total_steps: int):
 
 
 def _build(recipe: str, builder: str, *arguments):
-    def build():
+    def build(arrays: tuple):
         (function,) = recipe_definitions(recipe, (builder,)).values()
         model = function(*arguments)
         return model[0] if isinstance(model, tuple) else model
@@ -228,6 +242,18 @@ TASKS = {
         ),
         BLOG,
     ),
+    "sparse_l1": Task(
+        "sparse_l1",
+        "05_sparse",
+        _build_l1_sparse,
+        _mnist_reconstruction,
+        "PSNR (dB)",
+        Config(_adam(1e-3), "binary_crossentropy", 128, 30, "Adam 1e-3, batch 128, 30 epochs"),
+        Config(
+            _adadelta_keras2, "binary_crossentropy", 256, 100, "Adadelta, batch 256, 100 epochs"
+        ),
+        BLOG,
+    ),
     "vae_dense": Task(
         "vae_dense",
         "06_vae",
@@ -249,7 +275,7 @@ def train_curve(task: Task, config: Config, arrays: tuple, epochs: int, seed: in
 
     inputs, targets, test_inputs, test_targets = arrays
     keras.utils.set_random_seed(seed)
-    model = task.build()
+    model = task.build(arrays)
     steps_per_epoch = int(np.ceil(len(inputs) / config.batch_size))
     # The schedule spans the configuration's own length, even when the run is capped.
     loss = config.loss if isinstance(config.loss, str) else config.loss()

@@ -116,7 +116,7 @@ def test_vae_task_trains_the_recipes_dense_vae_and_scores_its_elbo():
     import numpy as np
 
     task = time_to_quality.TASKS["vae_dense"]
-    vae = task.build()
+    vae = task.build(())
     # Recipe 06's (512, 256) encoder and mirrored decoder around a 2-d code.
     assert vae.get_layer("z_mean").output.shape[1:] == (2,)
     assert vae.count_params() == (
@@ -133,3 +133,16 @@ def test_vae_task_trains_the_recipes_dense_vae_and_scores_its_elbo():
     # An untrained VAE's ELBO is the cross-entropy of guessing 0.5 per pixel, about 784 ln 2
     # nats, plus a small KL term, and negative.
     assert -800 < elbo < -400
+
+
+def test_sparse_task_starts_the_recipes_model_at_the_mean_images_log_odds():
+    import numpy as np
+
+    images = np.random.default_rng(0).uniform(0.1, 0.9, size=(64, 28, 28, 1)).astype("float32")
+    autoencoder = time_to_quality.TASKS["sparse_l1"].build((images, images))
+    bias = autoencoder.get_layer("pixels").bias.numpy()
+    mean = images.mean(axis=0).reshape(-1)
+    np.testing.assert_allclose(bias, np.log(mean / (1 - mean)), rtol=1e-5)
+    # The L1 penalty is in the model: it adds a loss whenever codes are nonzero.
+    autoencoder(images)
+    assert len(autoencoder.losses) == 1 and float(autoencoder.losses[0]) > 0
