@@ -146,3 +146,28 @@ def test_sparse_task_starts_the_recipes_model_at_the_mean_images_log_odds():
     # The L1 penalty is in the model: it adds a loss whenever codes are nonzero.
     autoencoder(images)
     assert len(autoencoder.losses) == 1 and float(autoencoder.losses[0]) > 0
+
+
+def test_a_long_task_trains_the_seed_first_and_stops_ours_at_its_metric(monkeypatch):
+    import dataclasses
+
+    calls = []
+
+    def fake_curve(task, config, arrays, epochs, seed, stop_at=None):
+        calls.append((config is task.seed, stop_at))
+        rows = _curve([10.0, 12.0] if config is task.seed else [11.0, 12.5, 13.0], 10)
+        reached = [row["epoch"] for row in rows if stop_at is not None and row["metric"] >= stop_at]
+        return rows[: reached[0]] if reached else rows
+
+    task = time_to_quality.TASKS["super_resolution_srcnn"]
+    assert task.ours_stops_at_seed
+    no_data = dataclasses.replace(task, data=lambda source: ([0.0] * 3,) * 4)
+    monkeypatch.setitem(time_to_quality.TASKS, "super_resolution_srcnn", no_data)
+    monkeypatch.setattr(time_to_quality, "train_curve", fake_curve)
+    report = time_to_quality.run(["super_resolution_srcnn"], seed_epoch_cap=2, smoke=False)
+    # The seed ran first and unbounded; ours then stopped at the seed's final 12.0.
+    assert calls == [(True, None), (False, 12.0)]
+    result = report["tasks"]["super_resolution_srcnn"]
+    assert result["ours_stopped_at_seed"] and len(result["ours"]) == 2
+    assert result["summary"]["ours_epoch_reaching_seed"] == 2
+    assert "(stopped there)" in time_to_quality.markdown(report)
