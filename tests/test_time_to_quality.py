@@ -171,3 +171,24 @@ def test_a_long_task_trains_the_seed_first_and_stops_ours_at_its_metric(monkeypa
     assert result["ours_stopped_at_seed"] and len(result["ours"]) == 2
     assert result["summary"]["ours_epoch_reaching_seed"] == 2
     assert "(stopped there)" in time_to_quality.markdown(report)
+
+
+def test_colorization_task_scores_rgb_made_from_luma_and_predicted_chroma():
+    import keras
+    import numpy as np
+
+    from aelib import metrics
+
+    task = time_to_quality.TASKS["colorization_unet"]
+    assert task.seed.train_size == 18_000 and task.ours_stops_at_seed
+    unet = task.build(())
+    assert unet.output.shape[1:] == (32, 32, 2)
+    # A model that predicts no colour at all turns the luma into a gray photo.
+    no_colour = keras.Sequential(
+        [keras.Input((32, 32, 1)), keras.layers.Conv2D(2, 1, kernel_initializer="zeros")]
+    )
+    photos = np.random.default_rng(0).uniform(size=(8, 32, 32, 3)).astype("float32")
+    luma = photos @ np.array([0.299, 0.587, 0.114], dtype="float32")[:, None]
+    gray = np.repeat(luma, 3, axis=-1)
+    score = task.score(no_colour, luma, photos)
+    assert score == pytest.approx(metrics.pooled_psnr(photos, gray), abs=1e-4)
