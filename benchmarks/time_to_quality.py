@@ -240,6 +240,11 @@ def _build(recipe: str, builder: str, *arguments):
 
 
 BLOG = "Chollet, Building Autoencoders in Keras (the Keras blog, 2016)"
+# The configurations that several dense recipes share: ours, and the blog's longer runs.
+DENSE_OURS = Config(_adam(1e-3), "binary_crossentropy", 128, 30, "Adam 1e-3, batch 128, 30 epochs")
+BLOG_ADADELTA_100 = Config(
+    _adadelta_keras2, "binary_crossentropy", 256, 100, "Adadelta, batch 256, 100 epochs"
+)
 TASKS = {
     "vanilla_dense": Task(
         "vanilla_dense",
@@ -247,7 +252,7 @@ TASKS = {
         _build("01_vanilla", "build_dense_autoencoder", 32),
         _mnist_reconstruction,
         "PSNR (dB)",
-        Config(_adam(1e-3), "binary_crossentropy", 128, 30, "Adam 1e-3, batch 128, 30 epochs"),
+        DENSE_OURS,
         Config(_adadelta_keras2, "binary_crossentropy", 256, 50, "Adadelta, batch 256, 50 epochs"),
         BLOG,
     ),
@@ -267,10 +272,8 @@ TASKS = {
         _build("02_dimensionality_reduction", "build_deep_autoencoder", 32),
         _mnist_reconstruction,
         "PSNR (dB)",
-        Config(_adam(1e-3), "binary_crossentropy", 128, 30, "Adam 1e-3, batch 128, 30 epochs"),
-        Config(
-            _adadelta_keras2, "binary_crossentropy", 256, 100, "Adadelta, batch 256, 100 epochs"
-        ),
+        DENSE_OURS,
+        BLOG_ADADELTA_100,
         BLOG,
     ),
     "denoising_blog": Task(
@@ -322,10 +325,8 @@ TASKS = {
         _build_l1_sparse,
         _mnist_reconstruction,
         "PSNR (dB)",
-        Config(_adam(1e-3), "binary_crossentropy", 128, 30, "Adam 1e-3, batch 128, 30 epochs"),
-        Config(
-            _adadelta_keras2, "binary_crossentropy", 256, 100, "Adadelta, batch 256, 100 epochs"
-        ),
+        DENSE_OURS,
+        BLOG_ADADELTA_100,
         BLOG,
     ),
     "vae_dense": Task(
