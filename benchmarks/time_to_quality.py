@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -33,6 +34,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 RATIO_GOAL = 0.2
 
 
+@functools.cache  # Builders, scores and losses ask again every run and epoch; execute once.
 def recipe_definitions(recipe: str, names: tuple[str, ...], root: Path = ROOT) -> dict:
     """Execute ``recipes/<recipe>.py``'s imports, constants and the named defs; return the named.
 
@@ -107,12 +109,16 @@ def _elbo_metric(model, test_inputs, test_targets) -> float:
     return -float(model.evaluate(test_inputs, test_targets, batch_size=512, verbose=0))
 
 
+def _recipe_training_images(images):
+    """The first nine tenths, which the recipes train on (they validate on the rest)."""
+    return images[: len(images) * 9 // 10]
+
+
 def _mnist_reconstruction(source: str) -> tuple:
     from aelib import data
 
     dataset = data.load_mnist(source=source, verbose=False)
-    # Both configurations train on the same nine tenths the recipes train on.
-    x_train = dataset.x_train[: len(dataset.x_train) * 9 // 10]
+    x_train = _recipe_training_images(dataset.x_train)
     return x_train, x_train, dataset.x_test, dataset.x_test
 
 
@@ -126,9 +132,8 @@ def _cifar_super_resolution(source: str) -> tuple:
     from aelib import data, pairs
 
     dataset = data.load_cifar10(source=source, verbose=False)
-    # Recipe 07 trains on the first nine tenths of the training photos; SRCNN reads the bicubic
-    # enlargement of the 16x16 photo and returns the 32x32 one.
-    x_train = dataset.x_train[: len(dataset.x_train) * 9 // 10]
+    # SRCNN reads the bicubic enlargement of the 16x16 photo and returns the 32x32 one.
+    x_train = _recipe_training_images(dataset.x_train)
     _, bicubic_train = pairs.super_resolution_pairs(x_train, 2)
     _, bicubic_test = pairs.super_resolution_pairs(dataset.x_test, 2)
     return bicubic_train, x_train, bicubic_test, dataset.x_test
@@ -140,7 +145,7 @@ def _cifar_colorization(source: str) -> tuple:
 
     (rgb_to_yuv,) = recipe_definitions("04_colorization", ("rgb_to_yuv",)).values()
     dataset = data.load_cifar10(source=source, verbose=False)
-    yuv_train = rgb_to_yuv(dataset.x_train[: len(dataset.x_train) * 9 // 10])
+    yuv_train = rgb_to_yuv(_recipe_training_images(dataset.x_train))
     gray_test = rgb_to_yuv(dataset.x_test)[..., :1]
     return yuv_train[..., :1], yuv_train[..., 1:], gray_test, dataset.x_test
 
