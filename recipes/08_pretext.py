@@ -272,18 +272,21 @@ def add_noise(images, noise_factor, seed):
 #
 # ### 1. Warm up the classifier with labels
 
+
 # %%
-budget_indices = labelled_subset(y_train, LABEL_BUDGETS[0], SEEDS[0])
-classifier = build_classifier()
-classifier.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-with timer("walk_through"):
+def warm_up_classifier(indices):
+    """A new classifier trained for WARM_UP_EPOCHS on the labelled ``indices``."""
+    classifier = build_classifier()
+    classifier.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     classifier.fit(
-        x_train[budget_indices],
-        y_train[budget_indices],
-        epochs=WARM_UP_EPOCHS,
-        batch_size=BATCH_SIZE,
-        verbose=0,
+        x_train[indices], y_train[indices], epochs=WARM_UP_EPOCHS, batch_size=BATCH_SIZE, verbose=0
     )
+    return classifier
+
+
+budget_indices = labelled_subset(y_train, LABEL_BUDGETS[0], SEEDS[0])
+with timer("walk_through"):
+    classifier = warm_up_classifier(budget_indices)
 
 # %% [markdown]
 # ### 2. Build the autoencoder around the stem, and 3. transfer the warmed-up stem
@@ -395,16 +398,7 @@ print(
 def pretrain(build_autoencoder, names, run_profile, seed):
     """Steps 1-4 for one seed: return an autoencoder whose named layers are pretrained."""
     keras.utils.set_random_seed(seed)
-    warm_up_indices = labelled_subset(y_train, LABEL_BUDGETS[0], seed)
-    warmed_up = build_classifier()
-    warmed_up.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    warmed_up.fit(
-        x_train[warm_up_indices],
-        y_train[warm_up_indices],
-        epochs=WARM_UP_EPOCHS,
-        batch_size=BATCH_SIZE,
-        verbose=0,
-    )
+    warmed_up = warm_up_classifier(labelled_subset(y_train, LABEL_BUDGETS[0], seed))
     pretext_model = build_autoencoder()
     transfer_layers(warmed_up, pretext_model, names)
     pretext_model.compile(optimizer="adam", loss="mean_squared_error")
