@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench bench-quality clean
+.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench bench-quality bench-precision clean
 
 help:
 	@echo "make book [PROFILE=smoke|full]  execute every recipe into _build/ and build _build/html"
@@ -26,6 +26,7 @@ help:
 	@echo "make browser                    open the built book in headless Chromium"
 	@echo "make bench [PROFILE=full]       time every recipe in that profile (benchmarks/results)"
 	@echo "make bench-quality [TASKS=...] [SEED_EPOCH_CAP=N]  time to the seed's quality"
+	@echo "make bench-precision [TASKS=...] mixed precision and XLA, on and off (for a GPU)"
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -117,6 +118,10 @@ bench: venv
 bench-quality: venv
 	$(BIN)/python -m benchmarks.time_to_quality $(if $(TASKS),--tasks $(TASKS)) \
 	  $(if $(SEED_EPOCH_CAP),--seed-epoch-cap $(SEED_EPOCH_CAP))
+
+# Mixed precision and XLA on and off: each recipe model's training speed and one-epoch quality.
+bench-precision: venv
+	$(BIN)/python -m benchmarks.precision_xla $(if $(TASKS),--tasks $(TASKS))
 
 clean:
 	rm -rf _build

@@ -21,6 +21,7 @@ import math
 import os
 import platform
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
-_PACKAGES = ("aelib", "tensorflow", "keras", "numpy", "scikit-learn", "scikit-image")
+_PACKAGES = ("aelib", "tensorflow", "jax", "keras", "numpy", "scikit-learn", "scikit-image")
 
 
 class PhaseTimer:
@@ -128,11 +129,15 @@ def describe_versions() -> dict[str, str]:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             continue
+    # Keras 3 runs on TensorFlow, JAX or PyTorch; which one ran matters as much as its version.
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        versions["keras_backend"] = keras.backend.backend()
     return versions
 
 
 def describe_hardware() -> dict[str, object]:
-    """CPU model and core count, and the GPUs TensorFlow sees (if TensorFlow is imported)."""
+    """CPU model and core count, and the GPUs TensorFlow or JAX sees (if either is imported)."""
     hardware: dict[str, object] = {"cpu": _cpu_name(), "cpu_count": os.cpu_count() or 0}
     hardware["gpus"] = _gpu_names()
     return hardware
@@ -147,16 +152,17 @@ def _cpu_name() -> str:
 
 
 def _gpu_names() -> list[str]:
-    import sys
-
-    # Importing TensorFlow here just to ask would cost seconds; only ask if a recipe loaded it.
-    tensorflow = sys.modules.get("tensorflow")
-    if tensorflow is None:
-        return []
+    # Importing TensorFlow or JAX here just to ask would cost seconds; only ask one a recipe loaded.
     names = []
-    for device in tensorflow.config.list_physical_devices("GPU"):
-        details = tensorflow.config.experimental.get_device_details(device)
-        names.append(details.get("device_name", device.name))
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is not None:
+        for device in tensorflow.config.list_physical_devices("GPU"):
+            details = tensorflow.config.experimental.get_device_details(device)
+            names.append(details.get("device_name", device.name))
+    jax = sys.modules.get("jax")
+    if jax is not None and not names:
+        with contextlib.suppress(RuntimeError):
+            names = [device.device_kind for device in jax.devices("gpu")]
     return names
 
 

@@ -2,6 +2,13 @@
 
 ``full`` needs the real data: set ``AELIB_DATA_DIR`` (or let ``keras.datasets`` download it).
 
+By default papermill executes each notebook, as the book does. ``--runner python`` runs each
+recipe's ``py:percent`` source as a plain script instead (the same code, cell after cell), for
+machines without Jupyter; ``--dtype-policy`` then sets Keras's global dtype policy before the
+recipe starts (``mixed_float16`` for mixed precision). ``--recipes`` picks some recipes and
+``--label`` names the report (``recipes_full_<label>``); a later run with the same name keeps
+the recipes it did not run.
+
 Timings are measured here and recorded in ``benchmarks/results/``, never asserted by tests.
 Each result is a JSON file plus a Markdown table generated from it.
 """
@@ -12,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,34 +29,81 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def time_recipes(profile: str, repeats: int) -> dict:
-    """Execute each recipe notebook with papermill; return wall seconds per recipe and run."""
+# Run a recipe's source as __main__ under a dtype policy: `python -c BOOTSTRAP recipe.py policy`.
+BOOTSTRAP = (
+    "import runpy, sys, keras; "
+    "keras.config.set_dtype_policy(sys.argv[2]); "
+    "runpy.run_path(sys.argv[1], run_name='__main__')"
+)
+
+
+def run_notebook(notebook: Path, profile: str, scratch: str) -> None:
+    """Execute a recipe notebook with papermill, as the book does."""
     import papermill
 
+    papermill.execute_notebook(
+        str(notebook),
+        str(Path(scratch) / notebook.name),
+        parameters={"PROFILE": profile},
+        cwd=str(notebook.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+
+
+def run_script(source: Path, profile: str, dtype_policy: str) -> None:
+    """Run a recipe's py:percent source as a script, in a fresh Python, under ``dtype_policy``."""
+    environment = {**os.environ, "AELIB_PROFILE": profile, "MPLBACKEND": "Agg"}
+    completed = subprocess.run(
+        [sys.executable, "-c", BOOTSTRAP, source.name, dtype_policy],
+        cwd=source.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{source.name} failed:\n{completed.stderr[-4000:]}")
+
+
+def time_recipes(
+    profile: str,
+    repeats: int,
+    runner: str = "papermill",
+    recipes: list[str] | None = None,
+    dtype_policy: str = "float32",
+) -> dict:
+    """Execute each recipe (or those named); return wall seconds per recipe and run."""
     from aelib import results
 
+    if runner == "papermill" and dtype_policy != "float32":
+        raise ValueError("A dtype policy other than float32 needs --runner python.")
+    notebooks = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
+    if recipes:
+        unknown = sorted(set(recipes) - {notebook.stem for notebook in notebooks})
+        if unknown:
+            raise ValueError(f"No recipes named {', '.join(unknown)}.")
+        notebooks = [notebook for notebook in notebooks if notebook.stem in recipes]
     timings = {}
     previous_results_dir = os.environ.get("AELIB_RESULTS_DIR")
-    for notebook in sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb")):
+    for notebook in notebooks:
         runs = []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory() as scratch:
                 os.environ["AELIB_RESULTS_DIR"] = scratch
                 start = time.perf_counter()
-                papermill.execute_notebook(
-                    str(notebook),
-                    str(Path(scratch) / notebook.name),
-                    parameters={"PROFILE": profile},
-                    cwd=str(notebook.parent),
-                    kernel_name="python3",
-                    progress_bar=False,
-                )
+                if runner == "papermill":
+                    run_notebook(notebook, profile, scratch)
+                else:
+                    run_script(notebook.with_suffix(".py"), profile, dtype_policy)
                 runs.append(round(time.perf_counter() - start, 2))
                 record = results.load_record(next(Path(scratch).glob("*.json")))
         timings[notebook.stem] = {
             "wall_seconds": runs,
             "phase_seconds": record["seconds"],
             "data_source": record["data_source"],
+            # The recipe's own process says what it ran on (the GPUs its backend saw).
+            "hardware": record["hardware"],
+            "versions": record["versions"],
         }
         print(f"{notebook.stem}: {runs} s", flush=True)
     # The scratch folders are gone: leave the environment as the caller had it.
@@ -59,6 +114,8 @@ def time_recipes(profile: str, repeats: int) -> dict:
     return {
         "benchmark": f"recipes_{profile}",
         "profile": profile,
+        "runner": runner,
+        "dtype_policy": dtype_policy,
         "date": time.strftime("%Y-%m-%d"),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
         "hardware": results.describe_hardware(),
@@ -67,42 +124,81 @@ def time_recipes(profile: str, repeats: int) -> dict:
     }
 
 
-def write_report(report: dict) -> Path:
-    """Write the JSON report and its Markdown table atomically; return the JSON path."""
+def write_report(report: dict, label: str | None = None) -> Path:
+    """Write the JSON report and its Markdown table atomically; return the JSON path.
+
+    Recipes that an earlier report of the same name holds and this one did not run are kept.
+    """
     from aelib import results
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = report["benchmark"]
+    name = report["benchmark"] + (f"_{label}" if label else "")
+    path = RESULTS / f"{name}.json"
+    if path.exists():
+        earlier = json.loads(path.read_text())
+        report = {**report, "recipes": {**earlier["recipes"], **report["recipes"]}}
+    report = {**report, "benchmark": name}
+    gpus = sorted(
+        {
+            gpu
+            for timing in report["recipes"].values()
+            for gpu in timing.get("hardware", {}).get("gpus", [])
+        }
+    )
+    hardware = report["hardware"]
     lines = [
-        f"# {name} ({report['date']}, {report['hardware']['cpu']}, "
-        f"{report['hardware']['cpu_count']} cores)",
+        f"# {name} ({report['date']}, {hardware['cpu']}, {hardware['cpu_count']} cores"
+        + (f", GPU {', '.join(gpus)}" if gpus else "")
+        + f"; runner {report.get('runner', 'papermill')}, dtype policy "
+        + f"{report.get('dtype_policy', 'float32')})",
         "",
-        "| recipe | wall seconds (each run) | slowest phase |",
-        "| --- | --- | --- |",
+        "| recipe | wall seconds (each run) | slowest phase | Keras backend |",
+        "| --- | --- | --- | --- |",
     ]
-    for recipe, timing in report["recipes"].items():
+    for recipe, timing in sorted(report["recipes"].items()):
         phase, seconds = max(timing["phase_seconds"].items(), key=lambda item: item[1])
         runs = ", ".join(f"{value:.1f}" for value in timing["wall_seconds"])
-        lines.append(f"| {recipe} | {runs} | {phase} ({seconds:.1f} s) |")
+        backend = timing.get("versions", {}).get("keras_backend", "tensorflow")
+        lines.append(f"| {recipe} | {runs} | {phase} ({seconds:.1f} s) | {backend} |")
     total = sum(min(timing["wall_seconds"]) for timing in report["recipes"].values())
-    lines += ["", f"Sum over recipes (fastest run each): {total:.1f} s", ""]
-    for path, text in (
-        (RESULTS / f"{name}.json", json.dumps(report, indent=2) + "\n"),
-        (RESULTS / f"{name}.md", "\n".join(lines)),
-    ):
-        results.write_text_atomically(path, text)
-    print("\n".join(lines))
-    return RESULTS / f"{name}.json"
+    lines += [
+        "",
+        f"Sum over {len(report['recipes'])} recipes (fastest run each): {total:.1f} s "
+        f"({total / 60:.1f} min)",
+        "",
+    ]
+    results.write_text_atomically(path, json.dumps(report, indent=2) + "\n")
+    results.write_text_atomically(path.with_suffix(".md"), "\n".join(lines))
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("profile", choices=("smoke", "full"), help="the profile to time")
     parser.add_argument("--repeats", type=int, default=1, help="runs per recipe (default 1)")
+    parser.add_argument("--runner", choices=("papermill", "python"), default="papermill")
+    parser.add_argument("--recipes", nargs="+", help="recipe names, e.g. 01_vanilla (default all)")
+    parser.add_argument(
+        "--dtype-policy", default="float32", help="Keras dtype policy (python runner)"
+    )
+    parser.add_argument("--label", help="names the report recipes_<profile>_<label>")
     arguments = parser.parse_args(argv)
     if arguments.repeats < 1:
         parser.error("--repeats must be at least 1")
-    write_report(time_recipes(arguments.profile, arguments.repeats))
+    if arguments.label is not None and not arguments.label.replace("_", "").isalnum():
+        parser.error("--label takes letters, digits and underscores")
+    if arguments.runner == "papermill" and arguments.dtype_policy != "float32":
+        parser.error("--dtype-policy needs --runner python")
+    recipes = arguments.recipes or sorted(
+        p.stem for p in (ROOT / "recipes").glob("[0-9][0-9]_*.ipynb")
+    )
+    # One recipe at a time, each written as soon as it is timed: a run cut short keeps them.
+    for recipe in recipes:
+        report = time_recipes(
+            arguments.profile, arguments.repeats, arguments.runner, [recipe], arguments.dtype_policy
+        )
+        path = write_report(report, arguments.label)
+    print(path.with_suffix(".md").read_text())
     return 0
 
 

@@ -536,8 +536,9 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: dict, directory: Path = RESULTS) -> Path:
-    """Write ``<benchmark>.json`` and ``.md`` atomically; return the JSON path.
+def write_report(report: dict, directory: Path = RESULTS, markdown=markdown) -> Path:
+    """Write ``<benchmark>.json`` and ``.md`` (made by ``markdown``) atomically; return the JSON
+    path.
 
     Tasks that an earlier report of the same name holds and this one did not run are kept, each
     with the date, hardware and versions of its own run.

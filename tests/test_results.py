@@ -85,3 +85,13 @@ def test_phase_timer_accumulates():
         with timer("train"):
             sum(range(1000))
     assert set(timer.seconds) == {"train"} and timer.seconds["train"] >= 0
+
+
+def test_records_name_the_keras_backend_that_ran():
+    import keras
+
+    versions = results.describe_versions()
+    assert versions["keras_backend"] == keras.backend.backend()
+    assert versions["keras"] == keras.__version__
+    # Only a backend the process imported is asked about its GPUs; none is a list either way.
+    assert isinstance(results.describe_hardware()["gpus"], list)
