@@ -267,7 +267,7 @@ TASKS = {
         _build("01_vanilla", "build_conv_autoencoder", (32, 64, 64)),
         _mnist_reconstruction,
         "PSNR (dB)",
-        Config(_adam(1e-3), "binary_crossentropy", 128, 10, "Adam 1e-3, batch 128, 10 epochs"),
+        Config(_adam(1e-3), "binary_crossentropy", 32, 6, "Adam 1e-3, batch 32, 6 epochs"),
         Config(_adadelta_keras2, "binary_crossentropy", 128, 50, "Adadelta, batch 128, 50 epochs"),
         BLOG,
     ),
