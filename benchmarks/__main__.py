@@ -65,6 +65,11 @@ def run_script(source: Path, profile: str, dtype_policy: str) -> None:
         raise RuntimeError(f"{source.name} failed:\n{completed.stderr[-4000:]}")
 
 
+def recipe_notebooks() -> list[Path]:
+    """The recipe notebooks, in the book's order."""
+    return sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
+
+
 def time_recipes(
     profile: str,
     repeats: int,
@@ -77,7 +82,7 @@ def time_recipes(
 
     if runner == "papermill" and dtype_policy != "float32":
         raise ValueError("A dtype policy other than float32 needs --runner python.")
-    notebooks = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = recipe_notebooks()
     if recipes:
         unknown = sorted(set(recipes) - {notebook.stem for notebook in notebooks})
         if unknown:
@@ -189,9 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--label takes letters, digits and underscores")
     if arguments.runner == "papermill" and arguments.dtype_policy != "float32":
         parser.error("--dtype-policy needs --runner python")
-    recipes = arguments.recipes or sorted(
-        p.stem for p in (ROOT / "recipes").glob("[0-9][0-9]_*.ipynb")
-    )
+    recipes = arguments.recipes or [notebook.stem for notebook in recipe_notebooks()]
     # One recipe at a time, each written as soon as it is timed: a run cut short keeps them.
     for recipe in recipes:
         report = time_recipes(
