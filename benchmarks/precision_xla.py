@@ -62,23 +62,14 @@ def measure(
 ) -> dict:
     """Train ``task``'s model under ``setting``; return its first-call time, speed and metric."""
     import keras
-    import numpy as np
 
-    inputs, targets, test_inputs, test_targets = arrays
-    config = task.ours
-    inputs, targets = inputs[: config.train_size], targets[: config.train_size]
-    batch = config.batch_size
+    _, _, test_inputs, test_targets = arrays
+    batch = task.ours.batch_size
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(setting.dtype_policy)
     try:
-        keras.utils.set_random_seed(seed)
-        model = task.build(arrays)
-        steps_per_epoch = int(np.ceil(len(inputs) / batch))
-        loss = config.loss if isinstance(config.loss, str) else config.loss()
-        model.compile(
-            optimizer=config.optimizer(config.epochs * steps_per_epoch),
-            loss=loss,
-            jit_compile=setting.jit_compile,
+        model, inputs, targets = time_to_quality.compiled_model(
+            task, task.ours, arrays, seed, jit_compile=setting.jit_compile
         )
         # The first call traces and compiles; it also meets the epoch's last, smaller batch
         # (a new shape, so a second compilation) to keep both out of the timed pass.
@@ -128,9 +119,7 @@ def run(task_names, settings, smoke: bool, uncompiled_steps: int, seed: int = 42
     }
     for name in task_names:
         task = time_to_quality.TASKS[name]
-        arrays = task.data("embedded" if smoke else "auto")
-        if smoke:
-            arrays = tuple(array[:256] for array in arrays)
+        arrays = time_to_quality.task_arrays(task, smoke)
         rows = []
         for setting in settings:
             rows.append(

@@ -372,22 +372,40 @@ TASKS = {
 }
 
 
-def train_curve(
-    task: Task, config: Config, arrays: tuple, epochs: int, seed: int, stop_at: float | None = None
-) -> list[dict]:
-    """Train a fresh model for ``epochs`` (or until its metric reaches ``stop_at``); one row per
-    epoch: seconds, metric, examples/s."""
+def task_arrays(task: Task, smoke: bool) -> tuple:
+    """The task's (inputs, targets, test inputs, test targets): real data, or 256 embedded."""
+    arrays = task.data("embedded" if smoke else "auto")
+    return tuple(array[:256] for array in arrays) if smoke else arrays
+
+
+def compiled_model(
+    task: Task, config: Config, arrays: tuple, seed: int, jit_compile: bool | str = "auto"
+) -> tuple:
+    """A fresh, seeded model of ``task`` compiled as ``config`` says; with its training pairs."""
     import keras
     import numpy as np
 
-    inputs, targets, test_inputs, test_targets = arrays
-    inputs, targets = inputs[: config.train_size], targets[: config.train_size]
+    inputs, targets = arrays[0][: config.train_size], arrays[1][: config.train_size]
     keras.utils.set_random_seed(seed)
     model = task.build(arrays)
     steps_per_epoch = int(np.ceil(len(inputs) / config.batch_size))
     # The schedule spans the configuration's own length, even when the run is capped.
     loss = config.loss if isinstance(config.loss, str) else config.loss()
-    model.compile(optimizer=config.optimizer(config.epochs * steps_per_epoch), loss=loss)
+    model.compile(
+        optimizer=config.optimizer(config.epochs * steps_per_epoch),
+        loss=loss,
+        jit_compile=jit_compile,
+    )
+    return model, inputs, targets
+
+
+def train_curve(
+    task: Task, config: Config, arrays: tuple, epochs: int, seed: int, stop_at: float | None = None
+) -> list[dict]:
+    """Train a fresh model for ``epochs`` (or until its metric reaches ``stop_at``); one row per
+    epoch: seconds, metric, examples/s."""
+    _, _, test_inputs, test_targets = arrays
+    model, inputs, targets = compiled_model(task, config, arrays, seed)
     score = task.score or _psnr_metric
     rows, elapsed = [], 0.0
     for epoch in range(epochs):
@@ -457,9 +475,7 @@ def run(task_names, seed_epoch_cap: int | None, smoke: bool, seed: int = 42) -> 
     }
     for name in task_names:
         task = TASKS[name]
-        arrays = task.data("embedded" if smoke else "auto")
-        if smoke:
-            arrays = tuple(array[:256] for array in arrays)
+        arrays = task_arrays(task, smoke)
         seed_epochs = (
             task.seed.epochs if seed_epoch_cap is None else min(task.seed.epochs, seed_epoch_cap)
         )
