@@ -159,6 +159,7 @@ def cpu_reference(directory: Path = RESULTS) -> dict:
             ),
             "device": f"{hardware.get('cpu', '?')}, {hardware.get('cpu_count', '?')} cores",
             "keras_backend": task.get("versions", {}).get("keras_backend", "tensorflow"),
+            "ours_config": task.get("ours_config"),
         }
     return reference
 
@@ -209,7 +210,13 @@ def markdown(report: dict) -> str:
             if row["metric"] is not None:
                 cell += f", {row['metric']:.2f}"
             cells.append(cell)
-        cells.append(f"{cpu['examples_per_second']:,.0f}/s" if cpu else "-")
+        if cpu and cpu.get("ours_config") not in (None, task.get("ours_config")):
+            # A rate measured with another batch size or schedule is no reference for this row.
+            cells.append("- (other configuration)")
+        elif cpu:
+            cells.append(f"{cpu['examples_per_second']:,.0f}/s")
+        else:
+            cells.append("-")
         lines.append(f"| {name} | {task['metric']} | " + " | ".join(cells) + " |")
     lines += [
         "",

@@ -101,3 +101,33 @@ def test_labelled_reports_keep_recipes_from_earlier_runs(tmp_path, monkeypatch):
     assert sorted(json.loads(path.read_text())["recipes"]) == ["01_vanilla", "05_sparse"]
     table = path.with_suffix(".md").read_text()
     assert "GPU H100" in table and "Sum over 2 recipes (fastest run each): 278.0 s" in table
+
+
+def test_cpu_column_only_quotes_a_rate_measured_with_the_same_configuration(tmp_path):
+    cpu_task = {
+        "ours_config": "Adam 1e-3, batch 32, 6 epochs",
+        "ours": [{"examples_per_second": 2000.0}, {"examples_per_second": 3000.0}],
+        "hardware": {"cpu": "CPU", "cpu_count": 2},
+    }
+    (tmp_path / "time_to_quality.json").write_text(
+        json.dumps({"tasks": {"vanilla_conv": cpu_task}})
+    )
+    row = {"setting": "float32, XLA", "examples_per_second": 50000.0, "metric": 20.0}
+    report = {
+        "date": "2026-11-23",
+        "hardware": {"cpu": "CPU", "gpus": ["GPU"]},
+        "versions": {"keras": "3"},
+        "keras_backend": "jax",
+        "warm_up_steps": 10,
+        "tasks": {
+            "vanilla_conv": {
+                "metric": "PSNR (dB)",
+                "ours_config": "Adam 1e-3, batch 32, 6 epochs",
+                "settings": [{**row, "first_call_seconds": 1.0}],
+            }
+        },
+    }
+    report["cpu_reference"] = precision_xla.cpu_reference(tmp_path)
+    assert precision_xla.markdown(report).splitlines()[6].endswith("| 2,500/s |")
+    report["tasks"]["vanilla_conv"]["ours_config"] = "Adam 1e-3, batch 128, 10 epochs"
+    assert "| - (other configuration) |" in precision_xla.markdown(report)
