@@ -60,6 +60,14 @@ def test_smoke_run_writes_json_and_markdown(tmp_path):
     assert task["seed_capped"]
     table = (tmp_path / "time_to_quality_smoke.md").read_text()
     assert "| vanilla_dense | PSNR (dB) | Adadelta, batch 256, 50 epochs (2 (capped))" in table
+    assert "- 09_compression: the seeds' cat-photo article gives no training" in table
+
+
+def test_every_recipe_has_a_task_or_a_reason_for_none():
+    recipes = {path.stem for path in (time_to_quality.ROOT / "recipes").glob("[0-9]*.py")}
+    with_task = {task.recipe for task in time_to_quality.TASKS.values()}
+    assert recipes == with_task | set(time_to_quality.WITHOUT_TASK)
+    assert not with_task & set(time_to_quality.WITHOUT_TASK)
 
 
 def test_book_wall_time_sums_the_full_profile_records_only(tmp_path):
