@@ -200,3 +200,18 @@ def test_colorization_task_scores_rgb_made_from_luma_and_predicted_chroma():
     gray = np.repeat(luma, 3, axis=-1)
     score = task.score(no_colour, luma, photos)
     assert score == pytest.approx(metrics.pooled_psnr(photos, gray), abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("task_name", "batch_name", "epochs_name"),
+    [
+        ("vanilla_conv", "CONV_BATCH_SIZE", "CONV_EPOCHS"),
+        ("denoising_blog", "BLOG_BATCH_SIZE", "BLOG_EPOCHS"),
+        ("vae_dense", "BATCH_SIZE", "EPOCHS"),
+    ],
+)
+def test_ours_trains_with_the_recipes_own_batch_size_and_epochs(task_name, batch_name, epochs_name):
+    # The benchmark states these numbers again; this catches a recipe change it did not follow.
+    task = time_to_quality.TASKS[task_name]
+    recipe = time_to_quality.recipe_definitions(task.recipe, (batch_name, epochs_name))
+    assert (task.ours.batch_size, task.ours.epochs) == (recipe[batch_name], recipe[epochs_name])
