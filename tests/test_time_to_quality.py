@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import benchmarks.__main__ as recipes_benchmark
 from benchmarks import time_to_quality
 
 
@@ -64,7 +65,7 @@ def test_smoke_run_writes_json_and_markdown(tmp_path):
 
 
 def test_every_recipe_has_a_task_or_a_reason_for_none():
-    recipes = {path.stem for path in (time_to_quality.ROOT / "recipes").glob("[0-9]*.py")}
+    recipes = {notebook.stem for notebook in recipes_benchmark.recipe_notebooks()}
     with_task = {task.recipe for task in time_to_quality.TASKS.values()}
     assert recipes == with_task | set(time_to_quality.WITHOUT_TASK)
     assert not with_task & set(time_to_quality.WITHOUT_TASK)
