@@ -178,6 +178,7 @@ def _adam(rate: float) -> Callable[[int], object]:
 
         return keras.optimizers.Adam(rate)
 
+    make.learning_rate = rate  # For the tests that compare it with the recipe's.
     return make
 
 
@@ -187,6 +188,7 @@ def _adam_cosine(rate: float) -> Callable[[int], object]:
 
         return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(rate, total_steps))
 
+    make.learning_rate = rate
     return make
 
 
@@ -235,10 +237,12 @@ def _rmsprop_keras2(total_steps: int):
     return keras.optimizers.RMSprop(learning_rate=1e-3, rho=0.9, epsilon=1e-7)
 
 
-def _build(recipe: str, builder: str, *arguments):
+def _build(recipe: str, builder: str, *constant_names: str):
+    """A task's builder: the recipe's ``builder`` called with the recipe's own named constants."""
+
     def build(arrays: tuple):
-        (function,) = recipe_definitions(recipe, (builder,)).values()
-        model = function(*arguments)
+        definitions = recipe_definitions(recipe, (builder, *constant_names))
+        model = definitions[builder](*(definitions[name] for name in constant_names))
         return model[0] if isinstance(model, tuple) else model
 
     return build
@@ -254,7 +258,7 @@ TASKS = {
     "vanilla_dense": Task(
         "vanilla_dense",
         "01_vanilla",
-        _build("01_vanilla", "build_dense_autoencoder", 32),
+        _build("01_vanilla", "build_dense_autoencoder", "LATENT_DIM"),
         _mnist_reconstruction,
         "PSNR (dB)",
         DENSE_OURS,
@@ -264,7 +268,7 @@ TASKS = {
     "vanilla_conv": Task(
         "vanilla_conv",
         "01_vanilla",
-        _build("01_vanilla", "build_conv_autoencoder", (32, 64, 64)),
+        _build("01_vanilla", "build_conv_autoencoder", "CONV_FILTERS"),
         _mnist_reconstruction,
         "PSNR (dB)",
         Config(_adam(1e-3), "binary_crossentropy", 32, 6, "Adam 1e-3, batch 32, 6 epochs"),
@@ -274,7 +278,7 @@ TASKS = {
     "dimensionality_reduction_deep": Task(
         "dimensionality_reduction_deep",
         "02_dimensionality_reduction",
-        _build("02_dimensionality_reduction", "build_deep_autoencoder", 32),
+        _build("02_dimensionality_reduction", "build_deep_autoencoder", "LATENT_DIM"),
         _mnist_reconstruction,
         "PSNR (dB)",
         DENSE_OURS,

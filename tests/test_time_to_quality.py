@@ -24,6 +24,16 @@ def test_recipe_definitions_build_the_recipes_own_model():
     assert autoencoder.count_params() == 784 * 32 + 32 + 32 * 784 + 784
 
 
+def test_a_task_builds_its_model_with_the_recipes_own_constants():
+    # vanilla_conv's widths come from recipe 01's CONV_FILTERS, not from a copy.
+    (filters,) = time_to_quality.recipe_definitions("01_vanilla", ("CONV_FILTERS",)).values()
+    encoder = time_to_quality.TASKS["vanilla_conv"].build(()).get_layer("conv_encoder")
+    widths = [layer.filters for layer in encoder.layers if type(layer).__name__ == "Conv2D"]
+    assert tuple(widths[: len(filters)]) == tuple(filters)
+    dense = time_to_quality.TASKS["vanilla_dense"].build(())
+    assert dense.count_params() == 784 * 32 + 32 + 32 * 784 + 784
+
+
 def test_recipe_definitions_name_what_is_missing():
     with pytest.raises(ValueError, match="defines no build_nothing"):
         time_to_quality.recipe_definitions("01_vanilla", ("build_nothing",))
@@ -203,16 +213,33 @@ def test_colorization_task_scores_rgb_made_from_luma_and_predicted_chroma():
     assert score == pytest.approx(metrics.pooled_psnr(photos, gray), abs=1e-4)
 
 
-@pytest.mark.parametrize(
-    ("task_name", "batch_name", "epochs_name"),
-    [
-        ("vanilla_conv", "CONV_BATCH_SIZE", "CONV_EPOCHS"),
-        ("denoising_blog", "BLOG_BATCH_SIZE", "BLOG_EPOCHS"),
-        ("vae_dense", "BATCH_SIZE", "EPOCHS"),
-    ],
-)
-def test_ours_trains_with_the_recipes_own_batch_size_and_epochs(task_name, batch_name, epochs_name):
+# The names of each task's batch size and epoch count among its recipe's constants.
+SIZE_CONSTANTS = {
+    "vanilla_dense": ("BATCH_SIZE", "EPOCHS"),
+    "vanilla_conv": ("CONV_BATCH_SIZE", "CONV_EPOCHS"),
+    "dimensionality_reduction_deep": ("BATCH_SIZE", "EPOCHS"),
+    "denoising_blog": ("BLOG_BATCH_SIZE", "BLOG_EPOCHS"),
+    "colorization_unet": ("BATCH_SIZE", "EPOCHS"),
+    "sparse_l1": ("BATCH_SIZE", "EPOCHS"),
+    "vae_dense": ("BATCH_SIZE", "EPOCHS"),
+    "super_resolution_srcnn": ("BATCH_SIZE", "EPOCHS"),
+}
+
+
+def test_every_task_has_its_recipes_size_constants_named():
+    assert set(SIZE_CONSTANTS) == set(time_to_quality.TASKS)
+
+
+@pytest.mark.parametrize("task_name", sorted(SIZE_CONSTANTS))
+def test_ours_trains_with_the_recipes_own_batch_size_and_epochs(task_name):
     # The benchmark states these numbers again; this catches a recipe change it did not follow.
     task = time_to_quality.TASKS[task_name]
+    batch_name, epochs_name = SIZE_CONSTANTS[task_name]
     recipe = time_to_quality.recipe_definitions(task.recipe, (batch_name, epochs_name))
     assert (task.ours.batch_size, task.ours.epochs) == (recipe[batch_name], recipe[epochs_name])
+
+
+def test_denoising_blog_trains_at_the_recipes_learning_rate():
+    task = time_to_quality.TASKS["denoising_blog"]
+    (rate,) = time_to_quality.recipe_definitions(task.recipe, ("BLOG_LEARNING_RATE",)).values()
+    assert task.ours.optimizer.learning_rate == rate
