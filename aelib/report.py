@@ -90,7 +90,7 @@ HEADLINES = {
     "pretext": Headline(
         "Pretext pretraining",
         "pretrained_accuracy_smallest_budget",
-        "pretrained classifier, fewest labels, accuracy",
+        "contrastive-pretrained classifier, fewest labels, accuracy",
         "scratch_accuracy_smallest_budget",
         "trained from scratch",
         percent=True,
