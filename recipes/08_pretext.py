@@ -496,7 +496,7 @@ def pretrain_contrastive(run_profile, seed):
     """Steps 1-4 with the contrastive pretext: return the model whose encoder is pretrained."""
     pretext_model = warmed_up_pretext_model(build_contrastive_model, ENCODER_LAYERS, seed)
     pretext_model.compile(optimizer="adam", loss=contrastive_loss)
-    # Whole batches only: the loss compares every copy with the batch's others.
+    # Whole batches only: a short last batch would give its copies fewer others to tell apart.
     usable = len(x_train) // run_profile.batch_size * run_profile.batch_size
     pretext_model.fit(
         x_train[:usable],
