@@ -150,11 +150,6 @@ def _cifar_colorization(source: str) -> tuple:
     return yuv_train[..., :1], yuv_train[..., 1:], gray_test, dataset.x_test
 
 
-def _build_chroma_unet(arrays: tuple):
-    recipe = recipe_definitions("04_colorization", ("UNET_WIDTHS", "build_chroma_unet"))
-    return recipe["build_chroma_unet"](recipe["UNET_WIDTHS"])
-
-
 def _colorization_metric(model, test_inputs, test_targets) -> float:
     # The recipe's headline: pooled PSNR of the RGB photo made from the luma and the predicted
     # chroma (without the mirror averaging the recipe adds at the end).
@@ -306,7 +301,7 @@ TASKS = {
     "colorization_unet": Task(
         "colorization_unet",
         "04_colorization",
-        _build_chroma_unet,
+        _build("04_colorization", "build_chroma_unet", "UNET_WIDTHS"),
         _cifar_colorization,
         "pooled PSNR (dB)",
         Config(
