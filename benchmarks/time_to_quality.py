@@ -4,10 +4,12 @@
 for each task, the recipe's model twice on the same real training images: once as the recipe
 trains it ("ours"), once as the seed text trains it ("seed": its optimizer, learning rate,
 batch size and epoch count). After every epoch it records the training wall time (fit only)
-and the test metric (higher is better). The report gives, per task, the seed's final metric,
-the training time at which ours first reaches it, and the ratio of the two times (the goal is
-0.2 or less). A seed run that would take hours on a CPU is capped by ``--seed-epoch-cap``;
-the report then compares at the capped point and says so.
+and the test metric (higher is better). The two train in alternation, epoch by epoch, so that
+a drift in the machine's speed weighs on both alike (a long task trains the seed first; see
+``Task.ours_stops_at_seed``). The report gives, per task, the seed's
+final metric, the training time at which ours first reaches it, and the ratio of the two
+times (the goal is 0.2 or less). A seed run that would take hours on a CPU is capped by
+``--seed-epoch-cap``; the report then compares at the capped point and says so.
 
 The models come from the recipes themselves: the builder functions are read from
 ``recipes/<recipe>.py`` (imports, upper-case constants and the named definitions only), so
@@ -22,6 +24,7 @@ import argparse
 import ast
 import dataclasses
 import functools
+import itertools
 import json
 import os
 import sys
@@ -409,35 +412,83 @@ def compiled_model(
     return model, inputs, targets
 
 
-def train_curve(
-    task: Task, config: Config, arrays: tuple, epochs: int, seed: int, stop_at: float | None = None
-) -> list[dict]:
-    """Train a fresh model for ``epochs`` (or until its metric reaches ``stop_at``); one row per
-    epoch: seconds, metric, examples/s."""
+def _epochs(task: Task, config: Config, arrays: tuple, seed: int):
+    """Train a fresh model as ``config`` says, one epoch per step; yield a row after each:
+    epoch, training seconds so far, examples/s, loss, metric."""
     _, _, test_inputs, test_targets = arrays
     model, inputs, targets = compiled_model(task, config, arrays, seed)
     score = task.score or _psnr_metric
-    rows, elapsed = [], 0.0
-    for epoch in range(epochs):
+    elapsed = 0.0
+    for epoch in itertools.count(1):
         start = time.perf_counter()
         history = model.fit(
             inputs, targets, batch_size=config.batch_size, epochs=1, shuffle=True, verbose=0
         )
         seconds = time.perf_counter() - start
         elapsed += seconds
-        rows.append(
-            {
-                "epoch": epoch + 1,
-                "train_seconds": round(elapsed, 2),
-                "examples_per_second": round(len(inputs) / seconds, 1),
-                "loss": float(history.history["loss"][-1]),
-                "metric": round(score(model, test_inputs, test_targets), 4),
-            }
-        )
-        print(f"  epoch {epoch + 1}: {rows[-1]}", flush=True)
-        if stop_at is not None and rows[-1]["metric"] >= stop_at:
+        yield {
+            "epoch": epoch,
+            "train_seconds": round(elapsed, 2),
+            "examples_per_second": round(len(inputs) / seconds, 1),
+            "loss": float(history.history["loss"][-1]),
+            "metric": round(score(model, test_inputs, test_targets), 4),
+        }
+
+
+def train_curve(
+    task: Task, config: Config, arrays: tuple, epochs: int, seed: int, stop_at: float | None = None
+) -> list[dict]:
+    """Train a fresh model for ``epochs`` (or until its metric reaches ``stop_at``); one row per
+    epoch: seconds, metric, examples/s."""
+    rows = []
+    for row in itertools.islice(_epochs(task, config, arrays, seed), epochs):
+        rows.append(row)
+        print(f"  epoch {row['epoch']}: {row}", flush=True)
+        if stop_at is not None and row["metric"] >= stop_at:
             break
     return rows
+
+
+def interleaved_order(ours_epochs: int, seed_epochs: int) -> list[str]:
+    """Which configuration trains each next epoch, "ours" or "seed", so that each one's epochs
+    are spread evenly over the run (an epoch goes where its midpoint falls).
+
+    >>> interleaved_order(2, 6)
+    ['seed', 'ours', 'seed', 'seed', 'seed', 'ours', 'seed', 'seed']
+    """
+    if ours_epochs < 1 or seed_epochs < 1:
+        raise ValueError(f"Both need an epoch at least, not {ours_epochs} and {seed_epochs}.")
+    totals = {"ours": ours_epochs, "seed": seed_epochs}
+    done = {"ours": 0, "seed": 0}
+    order = []
+    for _ in range(ours_epochs + seed_epochs):
+        waiting = [name for name in totals if done[name] < totals[name]]
+        name = min(waiting, key=lambda name: (done[name] + 0.5) / totals[name])
+        done[name] += 1
+        order.append(name)
+    return order
+
+
+def train_side_by_side(
+    task: Task, arrays: tuple, ours_epochs: int, seed_epochs: int, seed: int
+) -> tuple[list[dict], list[dict]]:
+    """Ours' and the seed's curves (as ``train_curve`` gives them), trained in alternation.
+
+    A shared machine's speed drifts; it changed by a factor of two within one run here. Run one
+    after the other, a slow spell lands on whichever happens to train then. Alternated, each
+    one's epochs sample the whole run's span, so a drift weighs on both times alike and their
+    ratio stays fair. The order depends on the epoch counts only, never on timings.
+    """
+    trainers = {
+        "ours": _epochs(task, task.ours, arrays, seed),
+        "seed": _epochs(task, task.seed, arrays, seed),
+    }
+    curves = {"ours": [], "seed": []}
+    for name in interleaved_order(ours_epochs, seed_epochs):
+        row = next(trainers[name])
+        curves[name].append(row)
+        print(f"  {name} epoch {row['epoch']}: {row}", flush=True)
+    return curves["ours"], curves["seed"]
 
 
 def compare(ours: list[dict], seed: list[dict]) -> dict:
@@ -491,16 +542,19 @@ def run(task_names, seed_epoch_cap: int | None, smoke: bool, seed: int = 42) -> 
         )
         ours_epochs = 2 if smoke else task.ours.epochs
         seed_epochs = 2 if smoke else seed_epochs
-        ours_first = not task.ours_stops_at_seed
-        if ours_first:
-            print(f"{name}: ours ({task.ours.description})", flush=True)
-            ours = train_curve(task, task.ours, arrays, ours_epochs, seed)
-        print(f"{name}: seed ({task.seed.description}, run for {seed_epochs})", flush=True)
-        seed_curve = train_curve(task, task.seed, arrays, seed_epochs, seed)
-        if not ours_first:
+        if task.ours_stops_at_seed:
+            print(f"{name}: seed ({task.seed.description}, run for {seed_epochs})", flush=True)
+            seed_curve = train_curve(task, task.seed, arrays, seed_epochs, seed)
             print(f"{name}: ours ({task.ours.description}), until the seed's metric", flush=True)
             stop_at = seed_curve[-1]["metric"]
             ours = train_curve(task, task.ours, arrays, ours_epochs, seed, stop_at)
+        else:
+            print(
+                f"{name}: ours ({task.ours.description}) and the seed ({task.seed.description}, "
+                f"run for {seed_epochs}), epochs alternated",
+                flush=True,
+            )
+            ours, seed_curve = train_side_by_side(task, arrays, ours_epochs, seed_epochs, seed)
         report["tasks"][name] = {
             "recipe": task.recipe,
             "metric": task.metric,
@@ -511,6 +565,7 @@ def run(task_names, seed_epoch_cap: int | None, smoke: bool, seed: int = 42) -> 
             "seed_epochs_run": seed_epochs,
             "seed_capped": seed_epochs < task.seed.epochs,
             "ours_stopped_at_seed": task.ours_stops_at_seed,
+            "alternated": not task.ours_stops_at_seed,
             "ours": ours,
             "seed": seed_curve,
             "summary": compare(ours, seed_curve),
@@ -528,11 +583,13 @@ def markdown(report: dict) -> str:
         "Training time only (fit, not evaluation). Ratio: the time ours needs to reach the "
         f"seed's final metric over the seed's time; goal {report['ratio_goal']} or less. "
         '"Stopped there": for a long task, ours trained only until it reached the seed\'s '
-        "final metric.",
+        "final metric. Order: \"alternated\" trains ours' and the seed's epochs in turn, each "
+        "one's spread evenly over the run, so that a drift in the machine's speed weighs on "
+        "both times alike; older rows ran one configuration after the other.",
         "",
         "| task | metric | seed config (epochs run) | seed final | seed time (s) | ours config "
-        "| ours final | ours time (s) | ours reaches seed at | ratio |",
-        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: |",
+        "| ours final | ours time (s) | ours reaches seed at | ratio | order |",
+        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | --- |",
     ]
     for name, task in report["tasks"].items():
         summary = task["summary"]
@@ -542,11 +599,15 @@ def markdown(report: dict) -> str:
         ratio = f"{summary['ratio']:.3f}" if summary["ratio"] is not None else "-"
         # A task whose ours run stopped at the seed's metric has no later "final" to show.
         stopped = " (stopped there)" if task.get("ours_stopped_at_seed") else ""
+        if task.get("alternated"):
+            order = "alternated"
+        else:
+            order = "seed, then ours" if task.get("ours_stopped_at_seed") else "ours, then seed"
         lines.append(
             f"| {name} | {task['metric']} | {task['seed_config']} ({run}) "
             f"| {summary['seed_final_metric']:.2f} | {summary['seed_seconds']:.0f} "
             f"| {task['ours_config']} | {summary['ours_final_metric']:.2f} "
-            f"| {summary['ours_seconds']:.0f}{stopped} | {reached} | {ratio} |"
+            f"| {summary['ours_seconds']:.0f}{stopped} | {reached} | {ratio} | {order} |"
         )
     lines += ["", "Recipes without a task (their full-profile time is in the table below):", ""]
     lines += [f"- {recipe}: {reason}" for recipe, reason in WITHOUT_TASK.items()]

@@ -243,3 +243,42 @@ def test_denoising_blog_trains_at_the_recipes_learning_rate():
     task = time_to_quality.TASKS["denoising_blog"]
     (rate,) = time_to_quality.recipe_definitions(task.recipe, ("BLOG_LEARNING_RATE",)).values()
     assert task.ours.optimizer.learning_rate == rate
+
+
+def test_interleaved_order_spreads_each_configurations_epochs_over_the_run():
+    order = time_to_quality.interleaved_order(4, 30)
+    assert (order.count("ours"), order.count("seed")) == (4, 30)
+    # One of ours' four epochs in each quarter of the run, none bunched at either end.
+    positions = [index for index, name in enumerate(order) if name == "ours"]
+    assert [position * 4 // len(order) for position in positions] == [0, 1, 2, 3]
+    assert order[0] == order[-1] == "seed"
+    assert time_to_quality.interleaved_order(1, 1) == ["ours", "seed"]
+    with pytest.raises(ValueError, match="an epoch at least"):
+        time_to_quality.interleaved_order(0, 5)
+
+
+def test_a_task_trains_ours_and_the_seed_in_alternation(monkeypatch):
+    import dataclasses
+
+    trained = []
+
+    def fake_epochs(task, config, arrays, seed):
+        name = "seed" if config is task.seed else "ours"
+        speed = 10 if name == "seed" else 2
+        for epoch in range(1, 100):
+            trained.append(name)
+            yield {"epoch": epoch, "train_seconds": epoch * speed, "metric": 10.0 + epoch}
+
+    task = time_to_quality.TASKS["vanilla_dense"]
+    no_data = dataclasses.replace(task, data=lambda source: ([0.0] * 3,) * 4)
+    monkeypatch.setitem(time_to_quality.TASKS, "vanilla_dense", no_data)
+    monkeypatch.setattr(time_to_quality, "_epochs", fake_epochs)
+    report = time_to_quality.run(["vanilla_dense"], seed_epoch_cap=6, smoke=False)
+    assert trained == time_to_quality.interleaved_order(task.ours.epochs, 6)
+    result = report["tasks"]["vanilla_dense"]
+    assert result["alternated"] and not result["ours_stopped_at_seed"]
+    assert [row["epoch"] for row in result["seed"]] == [1, 2, 3, 4, 5, 6]
+    assert len(result["ours"]) == task.ours.epochs
+    # The seed ends at 16.0 in 60 s; ours first reaches it at its epoch 6, 12 s.
+    assert result["summary"]["ratio"] == pytest.approx(12 / 60)
+    assert "| 0.200 | alternated |" in time_to_quality.markdown(report)
