@@ -577,7 +577,8 @@ def markdown(report: dict) -> str:
     """The report as a Markdown table, one row per task."""
     hardware = report["hardware"]
     lines = [
-        f"# Time to quality ({report['date']}, {hardware['cpu']}, {hardware['cpu_count']} cores"
+        f"# Time to quality (latest run {report['date']}, {hardware['cpu']}, "
+        f"{hardware['cpu_count']} cores"
         f"{', GPU ' + ', '.join(hardware['gpus']) if hardware['gpus'] else ', no GPU'})",
         "",
         "Training time only (fit, not evaluation). Ratio: the time ours needs to reach the "
@@ -588,8 +589,8 @@ def markdown(report: dict) -> str:
         "both times alike; older rows ran one configuration after the other.",
         "",
         "| task | metric | seed config (epochs run) | seed final | seed time (s) | ours config "
-        "| ours final | ours time (s) | ours reaches seed at | ratio | order |",
-        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | --- |",
+        "| ours final | ours time (s) | ours reaches seed at | ratio | order | run on |",
+        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | --- | --- |",
     ]
     for name, task in report["tasks"].items():
         summary = task["summary"]
@@ -607,7 +608,8 @@ def markdown(report: dict) -> str:
             f"| {name} | {task['metric']} | {task['seed_config']} ({run}) "
             f"| {summary['seed_final_metric']:.2f} | {summary['seed_seconds']:.0f} "
             f"| {task['ours_config']} | {summary['ours_final_metric']:.2f} "
-            f"| {summary['ours_seconds']:.0f}{stopped} | {reached} | {ratio} | {order} |"
+            f"| {summary['ours_seconds']:.0f}{stopped} | {reached} | {ratio} | {order} "
+            f"| {task.get('date', report['date'])} |"
         )
     lines += ["", "Recipes without a task (their full-profile time is in the table below):", ""]
     lines += [f"- {recipe}: {reason}" for recipe, reason in WITHOUT_TASK.items()]

@@ -128,7 +128,14 @@ def test_a_later_report_keeps_the_tasks_it_did_not_run(tmp_path):
     tasks = json.loads((tmp_path / "time_to_quality.json").read_text())["tasks"]
     assert tasks["dense"]["date"] == "2026-01-03"
     assert tasks["dense"]["summary"]["ours_epoch_reaching_seed"] is None
-    assert "| conv |" in (tmp_path / "time_to_quality.md").read_text()
+    rows = {
+        line.split(" | ")[0]: line
+        for line in (tmp_path / "time_to_quality.md").read_text().splitlines()
+        if line.startswith("| conv |") or line.startswith("| dense |")
+    }
+    # Each row names the date of its own run, not the latest report's.
+    assert rows["| conv"].endswith("| 2026-01-02 |")
+    assert rows["| dense"].endswith("| 2026-01-03 |")
 
 
 def test_vae_task_trains_the_recipes_dense_vae_and_scores_its_elbo():
@@ -281,4 +288,4 @@ def test_a_task_trains_ours_and_the_seed_in_alternation(monkeypatch):
     assert len(result["ours"]) == task.ours.epochs
     # The seed ends at 16.0 in 60 s; ours first reaches it at its epoch 6, 12 s.
     assert result["summary"]["ratio"] == pytest.approx(12 / 60)
-    assert "| 0.200 | alternated |" in time_to_quality.markdown(report)
+    assert "| 0.200 | alternated | " in time_to_quality.markdown(report)
