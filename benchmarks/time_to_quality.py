@@ -6,9 +6,9 @@ trains it ("ours"), once as the seed text trains it ("seed": its optimizer, lear
 batch size and epoch count). After every epoch it records the training wall time (fit only)
 and the test metric (higher is better). The two train in alternation, epoch by epoch, so that
 a drift in the machine's speed weighs on both alike (a long task trains the seed first; see
-``Task.ours_stops_at_seed``). The report gives, per task, the seed's
-final metric, the training time at which ours first reaches it, and the ratio of the two
-times (the goal is 0.2 or less). A seed run that would take hours on a CPU is capped by
+``Task.ours_stops_at_seed``). The report gives, per task, the seed's final metric, the
+training time at which ours first reaches it, and the ratio of the two times (the goal is 0.2
+or less). A seed run that would take hours on a CPU is capped by
 ``--seed-epoch-cap``; the report then compares at the capped point and says so.
 
 The models come from the recipes themselves: the builder functions are read from
