@@ -8,8 +8,8 @@ and the test metric (higher is better). The two train in alternation, epoch by e
 a drift in the machine's speed weighs on both alike (a long task trains the seed first; see
 ``Task.ours_stops_at_seed``). The report gives, per task, the seed's final metric, the
 training time at which ours first reaches it, and the ratio of the two times (the goal is 0.2
-or less). A seed run that would take hours on a CPU is capped by
-``--seed-epoch-cap``; the report then compares at the capped point and says so.
+or less). A seed run that would take hours on a CPU is capped by ``--seed-epoch-cap``; the
+report then compares at the capped point and says so.
 
 The models come from the recipes themselves: the builder functions are read from
 ``recipes/<recipe>.py`` (imports, upper-case constants and the named definitions only), so
