@@ -81,18 +81,15 @@ from aelib import book, data, plots, profiles, results
 PROFILE = "full"
 SEED = 42
 EPOCHS = 50  # For the dense VAEs, as in the seed; an epoch takes seconds on a CPU.
-BATCH_SIZE = 512
-LEARNING_RATE = 4e-3  # Adam's starting rate for the dense VAEs; a cosine decays it to 0.
 CONV_EPOCHS = 10  # The convolutional VAE costs about five times more per epoch on a CPU.
-CONV_BATCH_SIZE = 128
-CONV_LEARNING_RATE = 1e-3
+BATCH_SIZE = 128
 HIDDEN_UNITS = (512, 256)  # The seed uses one layer of 256.
 LARGE_LATENT_DIM = 16
 IMPORTANCE_SAMPLES = 100  # k, for the importance-sampled log-likelihood.
 
 # %%
 profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-conv_profile = profiles.get_profile(PROFILE, epochs=CONV_EPOCHS, batch_size=CONV_BATCH_SIZE)
+conv_epochs = profiles.get_profile(PROFILE, epochs=CONV_EPOCHS).epochs
 keras.utils.set_random_seed(SEED)
 timer = results.PhaseTimer()
 
@@ -272,30 +269,21 @@ for name, (vae, encoder, _) in vaes.items():
 # %% [markdown]
 # ## Train
 #
-# Each VAE minimizes reconstruction plus KL with Adam, its learning rate decaying to 0 along a
-# cosine. The dense models train for the seed's 50 epochs, in batches of 512 from a rate of
-# 4e-3: large batches keep a CPU's cores busy, and the larger rate makes up for taking fewer
-# steps (the time-to-quality benchmark measures this: about a seventh of the seed's time to
-# reach its ELBO, and a better one at the end). The convolutional model trains for 10 epochs
-# (keras.io trains it for 30) in batches of 128 from 1e-3, since each of its epochs costs about
-# five times more on a CPU. A tenth of the training images is kept aside for the validation
-# curves.
+# Each VAE minimizes reconstruction plus KL with Adam. The dense models train for the seed's 50
+# epochs; the convolutional one for 10 (keras.io trains it for 30), since each of its epochs
+# costs about five times more on a CPU. A tenth of the training images is kept aside for the
+# validation curves.
 
 # %%
 histories = {}
 for name, (vae, _, _) in vaes.items():
-    convolutional = name.startswith("conv")
-    run = conv_profile if convolutional else profile
-    steps = run.epochs * int(np.ceil(0.9 * len(x_train) / run.batch_size))
-    rate = CONV_LEARNING_RATE if convolutional else LEARNING_RATE
-    schedule = keras.optimizers.schedules.CosineDecay(rate, steps)
-    vae.compile(optimizer=keras.optimizers.Adam(schedule), loss=summed_binary_crossentropy)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3), loss=summed_binary_crossentropy)
     with timer(f"train_{vae.name}"):
         histories[name] = vae.fit(
             x_train,
             x_train,
-            epochs=run.epochs,
-            batch_size=run.batch_size,
+            epochs=conv_epochs if name.startswith("conv") else profile.epochs,
+            batch_size=profile.batch_size,
             validation_split=0.1,
             shuffle=True,
             verbose=0,
