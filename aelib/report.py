@@ -6,7 +6,9 @@ says how each number was produced: profile, data source, hardware, wall time and
 
 ``python -m aelib.report page OUT.md`` writes the book's results page (``make html`` does this);
 ``python -m aelib.book sync`` writes the same table into the README, and ``check`` fails when
-the README's copy is stale.
+the README's copy is stale. ``python -m aelib.report check-sources DIR`` fails unless every
+recipe has a record in ``DIR`` and each one is a full-profile run on the real dataset; the
+book workflow runs it before it publishes a run's records.
 
 >>> row = {"recipe": "vanilla", "profile": "full", "data_source": "dir",
 ...        "metrics": {"conv_psnr": 24.3, "pca_32_psnr": 18.56}, "seconds": {"train": 3600},
@@ -24,7 +26,17 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["HEADLINES", "Headline", "headline_rows", "headline_table", "load_records", "page"]
+__all__ = [
+    "HEADLINES",
+    "REAL_DATA_SOURCES",
+    "Headline",
+    "headline_rows",
+    "headline_table",
+    "load_records",
+    "missing_records",
+    "offending_records",
+    "page",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +138,9 @@ _COLUMNS = (
 )
 _DATA_SOURCES = {"dir": "data folder", "keras": "keras.datasets", "embedded": "embedded sample"}
 
+REAL_DATA_SOURCES = ("dir", "keras")
+"""The ``data_source`` values of records measured on the real MNIST or CIFAR-10."""
+
 
 def load_records(directory: str | os.PathLike) -> list[dict]:
     """The result records in ``directory`` that have a headline, in book order."""
@@ -194,6 +209,55 @@ def page(directory: str | os.PathLike) -> str:
     )
 
 
+def offending_records(directory: str | os.PathLike) -> dict[Path, str]:
+    """Each record file in ``directory`` that is not a full run on the real data, with why.
+
+    A record offends when it cannot be read, when its profile is not ``full`` or when its
+    ``data_source`` is not one of :data:`REAL_DATA_SOURCES` (``embedded`` is the sample that
+    ships with a package, never the published numbers' data).
+    """
+    from aelib import results
+
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ValueError(f"No results folder at {folder}.")
+    offending = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = results.load_record(path)
+        except (OSError, ValueError) as error:
+            offending[path] = f"unreadable record ({error})"
+            continue
+        problems = []
+        if record["profile"] != "full":
+            problems.append(f"profile is {record['profile']!r}, not 'full'")
+        if record["data_source"] not in REAL_DATA_SOURCES:
+            described = _DATA_SOURCES.get(record["data_source"], "unknown")
+            problems.append(
+                f"data_source is {record['data_source']!r} ({described}), not the real "
+                f"dataset ({' or '.join(map(repr, REAL_DATA_SOURCES))})"
+            )
+        if problems:
+            offending[path] = "; ".join(problems)
+    return offending
+
+
+def missing_records(directory: str | os.PathLike) -> list[str]:
+    """The recipes in :data:`HEADLINES` that have no ``<recipe>.json`` in ``directory``."""
+    folder = Path(directory)
+    return [recipe for recipe in HEADLINES if not (folder / f"{recipe}.json").is_file()]
+
+
+def check_sources(directory: str | os.PathLike) -> list[str]:
+    """Every reason not to publish the records in ``directory`` (empty when there is none)."""
+    problems = [f"{path}: {why}" for path, why in offending_records(directory).items()]
+    problems += [
+        f"{Path(directory) / (recipe + '.json')}: missing (recipe {recipe!r} wrote no record)"
+        for recipe in missing_records(directory)
+    ]
+    return problems
+
+
 def _format(value: float, percent: bool) -> str:
     return f"{100 * value:.1f}%" if percent else f"{value:.2f}"
 
@@ -206,12 +270,44 @@ def _describe_hardware(hardware: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m aelib.report page OUT.md [--results DIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m aelib.report", description=__doc__)
-    parser.add_argument("command", choices=("page",))
-    parser.add_argument("output", help="where to write the Markdown page")
-    parser.add_argument("--results", default="results", help="the records' folder")
+    """Command line: ``page OUT.md [--results DIR]`` or ``check-sources DIR``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m aelib.report",
+        description="Write the results page, or check that a run's records may be published.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    page_command = commands.add_parser("page", help="write the book's results page")
+    page_command.add_argument("output", help="where to write the Markdown page")
+    page_command.add_argument("--results", default="results", help="the records' folder")
+    check_command = commands.add_parser(
+        "check-sources",
+        help="fail unless every recipe has a full-profile record on the real dataset",
+    )
+    check_command.add_argument("results", help="the records' folder")
     arguments = parser.parse_args(argv)
+
+    if arguments.command == "check-sources":
+        try:
+            problems = check_sources(arguments.results)
+        except ValueError as error:
+            print(f"check-sources: {error}", file=sys.stderr)
+            return 1
+        for problem in problems:
+            print(f"check-sources: {problem}", file=sys.stderr)
+        if problems:
+            print(
+                f"check-sources: {len(problems)} problem(s) in {arguments.results}; these "
+                "records must not be published.",
+                file=sys.stderr,
+            )
+            return 1
+        count = len(list(Path(arguments.results).glob("*.json")))
+        print(
+            f"check-sources: {count} records in {arguments.results}, each a full-profile run "
+            "on the real dataset."
+        )
+        return 0
+
     from aelib import results
 
     results.write_text_atomically(arguments.output, page(arguments.results))
