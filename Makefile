@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PROFILE ?= smoke
+# Empty: `make book` builds the site from the committed full-profile notebooks, training nothing.
+# smoke or full: `make book` executes every recipe in that profile first.
+PROFILE ?=
 SOURCES := $(sort $(wildcard recipes/[0-9][0-9]_*.py))
 NOTEBOOKS := $(SOURCES:.py=.ipynb)
 EXECUTED := _build/executed
@@ -14,10 +16,11 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench bench-quality bench-precision clean
+.PHONY: help venv book committed execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench bench-quality bench-precision clean
 
 help:
-	@echo "make book [PROFILE=smoke|full]  execute every recipe into _build/ and build _build/html"
+	@echo "make book                       build _build/html from the committed full-profile notebooks"
+	@echo "make book PROFILE=smoke|full    execute every recipe in that profile first, then build"
 	@echo "make test                       lint, unit tests, smoke runs, nbval, book build (-W), page checks"
 	@echo "make execute                    re-execute the committed notebooks in place (full profile)"
 	@echo "make notebooks                  regenerate recipes/*.ipynb from the .py sources"
@@ -37,10 +40,17 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 
 venv: $(BIN)/.installed
 
-# The book: papermill executes copies of the notebooks under _build/, never the committed ones.
-book: venv execute-all html
+# The book: by default the committed notebooks as they are (the published pages); with a PROFILE,
+# papermill executes copies of them under _build/, never the committed ones.
+book: venv $(if $(PROFILE),execute-all,committed) html
+
+committed:
+	rm -rf $(EXECUTED)/recipes
+	mkdir -p $(EXECUTED)/recipes
+	cp $(NOTEBOOKS) $(EXECUTED)/recipes/
 
 execute-all: venv
+	@test -n "$(PROFILE)" || { echo "execute-all needs PROFILE=smoke or PROFILE=full"; exit 1; }
 	@mkdir -p $(EXECUTED)/recipes _build/results
 	@for notebook in $(NOTEBOOKS); do \
 	  echo "executing $$notebook ($(PROFILE) profile)"; \
@@ -112,7 +122,7 @@ browser: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
 
 bench: venv
-	$(BIN)/python -m benchmarks $(PROFILE)
+	$(BIN)/python -m benchmarks $(or $(PROFILE),smoke)
 
 # Our training configuration against the seed's on the same model (full data, hours on a CPU).
 bench-quality: venv
