@@ -182,18 +182,28 @@ def _check_compression(metrics):
 
 
 def _check_anomaly_detection(metrics):
-    assert metrics["ae_last_epoch_loss"] < metrics["ae_first_epoch_loss"]
-    for detector in ("ae", "pca", "knn"):
-        # A threshold set on normal validation images flags about 5% of normal test images...
-        assert 0.0 < metrics[f"{detector}_false_alarm_rate"] < 0.15, detector
-        assert 0.0 <= metrics[f"{detector}_precision"] <= 1.0
-        assert 0.0 <= metrics[f"{detector}_recall"] <= 1.0
-    # ...and the scores point the right way: held-out digits look unusual to the baselines,
-    # averaged over all ten held-out digits.
-    assert metrics["knn_auc_mean"] > 0.75, metrics["knn_auc_mean"]
-    assert metrics["pca_auc_mean"] > 0.6, metrics["pca_auc_mean"]
+    detectors = ("ae", "pca", "knn", "ocsvm", "iforest")
+    # One-class protocol: an AUC for every detector and every normal digit, and their mean...
+    for detector in detectors:
+        aucs = [metrics[f"{detector}_auc_digit_{digit}"] for digit in range(10)]
+        assert all(0.0 <= auc <= 1.0 for auc in aucs), (detector, aucs)
+        assert abs(metrics[f"{detector}_auc_mean"] - sum(aucs) / 10) < 1e-9, detector
+    # ...every classical detector already ranks the other nine digits above the normal one far
+    # better than chance on the embedded sample (about 200 images per digit)...
+    for detector in ("pca", "knn", "ocsvm", "iforest"):
+        assert metrics[f"{detector}_auc_mean"] > 0.75, (detector, metrics[f"{detector}_auc_mean"])
+    # ...and each of the ten autoencoders reduced its loss (15 steps in the smoke profile are too
+    # few for it to detect anything: its AUCs are checked only on the full run's record).
     for digit in range(10):
-        assert 0.0 <= metrics[f"ae_auc_digit_{digit}"] <= 1.0
+        first, last = (metrics[f"ae_digit_{digit}_{e}_epoch_loss"] for e in ("first", "last"))
+        assert last < first, (digit, first, last)
+    # The held-out digit: a threshold set on normal validation images flags about 5% of the
+    # normal test images, and the nearest neighbour finds the held-out digit better than chance.
+    for detector in ("ae", "pca", "knn"):
+        assert 0.0 < metrics[f"holdout_{detector}_false_alarm_rate"] < 0.15, detector
+        for metric in ("auc", "precision", "recall"):
+            assert 0.0 <= metrics[f"holdout_{detector}_{metric}"] <= 1.0, (detector, metric)
+    assert metrics["holdout_knn_auc"] > 0.65, metrics["holdout_knn_auc"]
 
 
 CHECKS = {
