@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book committed execute-all html site execute notebooks sync lint unit smoke nbval test browser colab-env colab bench bench-quality bench-precision clean
+.PHONY: help venv book committed execute-all html site execute notebooks sync sanitize lint unit smoke nbval test browser colab-env colab bench bench-quality bench-precision clean
 
 help:
 	@echo "make book                       build _build/html from the committed full-profile notebooks"
@@ -24,7 +24,8 @@ help:
 	@echo "make test                       lint, unit tests, smoke runs, nbval, book build (-W), page checks"
 	@echo "make execute                    re-execute the committed notebooks in place (full profile)"
 	@echo "make notebooks                  regenerate recipes/*.ipynb from the .py sources"
-	@echo "make sync                       rewrite Colab badges and install cells from _config.yml"
+	@echo "make sync                       rewrite Colab badges and install cells (aelib pinned)"
+	@echo "make sanitize                   strip TensorFlow logs and machine paths from notebooks"
 	@echo "make colab                      smoke runs on a Colab-like kernel (Colab's versions)"
 	@echo "make browser                    open the built book in headless Chromium"
 	@echo "make bench [PROFILE=full]       time every recipe in that profile (benchmarks/results)"
@@ -56,6 +57,7 @@ execute-all: venv
 	  echo "executing $$notebook ($(PROFILE) profile)"; \
 	  AELIB_RESULTS_DIR=$(CURDIR)/_build/results $(BIN)/papermill --log-level WARNING \
 	    --cwd recipes -p PROFILE $(PROFILE) $$notebook $(EXECUTED)/$$notebook || exit 1; \
+	  $(BIN)/python -m aelib.book sanitize $(EXECUTED)/$$notebook || exit 1; \
 	done
 
 html: venv
@@ -74,19 +76,27 @@ html: venv
 site: venv
 	$(BIN)/python -m pytest -q -m site
 
-# Refresh the committed reference outputs: full profile, in place (set AELIB_DATA_DIR for real data).
+# Refresh the committed reference outputs: full profile, in place (set AELIB_DATA_DIR for real data),
+# then sanitized: no TensorFlow start-up lines, no paths of this machine.
 execute: venv notebooks
 	@for notebook in $(NOTEBOOKS); do \
 	  echo "executing $$notebook in place (full profile)"; \
 	  AELIB_PROFILE=full AELIB_RESULTS_DIR=$(CURDIR)/results $(BIN)/papermill --log-level WARNING \
 	    --cwd recipes $$notebook $$notebook || exit 1; \
+	  $(BIN)/python -m aelib.book sanitize $$notebook || exit 1; \
 	done
 
 notebooks: venv
 	$(BIN)/jupytext --update --to ipynb $(SOURCES)
 
+# Badges, README tables and install cells; each cell pins aelib to the last commit that changed
+# aelib/ or pyproject.toml (commit those first, then sync and commit the recipes).
 sync: venv
 	$(BIN)/python -m aelib.book sync
+
+# For a notebook executed by hand before it is committed (make execute does this itself).
+sanitize: venv
+	$(BIN)/python -m aelib.book sanitize $(NOTEBOOKS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,25 +1,40 @@
-"""The book around the recipes: run banners, and Colab links derived from ``_config.yml``.
+"""The book around the recipes: run banners, Colab links, pinned installs, clean outputs.
 
 The repository URL is written once, in ``_config.yml`` (``repository.url`` and
-``repository.branch``). Each recipe's "Open in Colab" badge, its Colab install cell and the
-README's badge table are generated from it: ``python -m aelib.book sync`` rewrites them and
-``python -m aelib.book check`` (run by the tests) fails when one is stale.
+``repository.branch``). Each recipe's "Open in Colab" badge, its install cell and the README's
+badge table are generated from it: ``python -m aelib.book sync`` rewrites them and
+``python -m aelib.book check`` (run by the tests) fails when one is stale. The install cell pins
+aelib to the last commit that changed ``aelib/`` or ``pyproject.toml``, so a notebook installs
+the library it was run with, not whatever the branch holds today; syncing rewrites only the
+recipes, so that commit stays the right one.
+
+``python -m aelib.book sanitize NOTEBOOK...`` cleans executed notebooks before they are
+committed: it drops TensorFlow's C++ start-up lines from stderr, writes the machine's absolute
+paths in a neutral form (``$AELIB_DATA_DIR/mnist.npz``) and strips papermill's temporary paths.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 __all__ = [
+    "aelib_revision",
     "colab_badge",
     "colab_url",
     "find_stale_files",
     "install_requirement",
+    "neutral_paths",
     "read_repository",
     "recipe_titles",
+    "sanitize_notebook",
+    "sanitize_notebook_file",
     "show_run_banner",
     "sync_files",
 ]
@@ -32,6 +47,25 @@ _BADGE_PATTERN = re.compile(
 _INSTALL_PATTERN = re.compile(r'"aelib @ git\+[^"]*"')
 _TABLE_START, _TABLE_END = "<!-- recipes:start -->", "<!-- recipes:end -->"
 _RESULTS_START, _RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
+# The files whose changes make a new aelib: the install cells pin the last commit touching them.
+_LIBRARY_PATHS = ("aelib", "pyproject.toml")
+
+# TensorFlow's C++ runtime writes these to the process's stderr, which Jupyter captures: the
+# absl/glog lines ("I0000 00:00:1795390280.649859   15339 port.cc:153] oneDNN custom ..."),
+# the older dated form, absl's preamble and the continuation of the CPU-instructions notice.
+_TENSORFLOW_LOG_LINE = re.compile(
+    r"(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w./-]+:\d+\] .*"
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] [\w./-]+:\d+\] .*"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler"
+    r" flags\.)\s*"
+)
+# An absolute POSIX path: a slash not preceded by a word, a dot, "~", "$", ":" or another slash
+# (so URLs, "km/h", "$AELIB_DATA_DIR/x" and "~/.keras" do not count), then path characters.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~$:/\\-])/[\w.+@-]+(?:/[\w.+@-]+)*/?")
+_DATASET_FILE = re.compile(r"(?:mnist|cifar10)\.npz")
+# Papermill's record of where it read and wrote the notebook: temporary paths on some machine.
+_PAPERMILL_PATH_KEYS = ("input_path", "output_path", "cwd")
 
 
 def show_run_banner(profile, dataset) -> None:
@@ -80,9 +114,56 @@ def colab_badge(repository_url: str, branch: str, notebook_path: str) -> str:
     return f'<a href="{link}"><img src="{_COLAB_BADGE_IMAGE}" alt="Open In Colab"/></a>'
 
 
-def install_requirement(repository_url: str, branch: str) -> str:
-    """The pip requirement that installs aelib from the repository, quoted as in a recipe."""
-    return f'"aelib @ git+{repository_url}@{branch}"'
+def install_requirement(repository_url: str, revision: str) -> str:
+    """The pip requirement that installs aelib at ``revision``, quoted as in a recipe."""
+    return f'"aelib @ git+{repository_url}@{revision}"'
+
+
+def aelib_revision(root: str | Path = ".") -> str:
+    """The full hash of the last commit that changed ``aelib/`` or ``pyproject.toml`` in ``root``.
+
+    Raises ``RuntimeError`` when ``root`` is not the top of a git checkout with that history
+    (a ZIP download, or a shallow clone that stops before the commit).
+    """
+    root = Path(root).resolve()
+    top = Path(_git(root, "rev-parse", "--show-toplevel")).resolve()
+    if top != root:
+        raise RuntimeError(
+            f"{root} is not the top of a git checkout (the checkout is {top}): pinning aelib "
+            "needs the repository's own history."
+        )
+    revision = _git(root, "log", "-1", "--format=%H", "--", *_LIBRARY_PATHS)
+    if not revision:
+        raise RuntimeError(f"No commit in {root} touches {' or '.join(_LIBRARY_PATHS)}.")
+    # In a shallow clone the oldest commit fetched looks as if it added every file: if that is
+    # the commit found, the real one is older and missing.
+    shallow = Path(_git(root, "rev-parse", "--git-path", "shallow"))
+    shallow = shallow if shallow.is_absolute() else root / shallow
+    if shallow.exists() and revision in shallow.read_text().split():
+        raise RuntimeError(
+            f"{root} is a shallow clone whose history stops before the last change to aelib: "
+            "run `git fetch --unshallow` (in CI, check out with fetch-depth: 0), then try again."
+        )
+    return revision
+
+
+def _git(root: Path, *arguments: str) -> str:
+    """Run ``git -C root arguments`` and return its output, or raise a ``RuntimeError``."""
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), *arguments], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise RuntimeError(
+            "git is not installed: `make sync` and `make check` need it to pin aelib to a commit."
+        ) from None
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"{root} has no git history (git {' '.join(arguments)}: {completed.stderr.strip()}). "
+            "The install cells pin aelib to a commit: work in a clone of the repository, not a "
+            "copy of its files."
+        )
+    return completed.stdout.strip()
 
 
 def recipe_titles(root: str | Path = ".") -> dict[str, str]:
@@ -96,26 +177,37 @@ def recipe_titles(root: str | Path = ".") -> dict[str, str]:
     return titles
 
 
-def sync_files(root: str | Path = ".", write: bool = True) -> list[Path]:
+def sync_files(
+    root: str | Path = ".", write: bool = True, revision: str | None = None
+) -> list[Path]:
     """Rewrite the badges, install cells and README tables from ``_config.yml`` and ``results/``.
 
-    Returns the files whose text differs from the generated one (rewritten when ``write``).
+    The install cells pin ``revision`` (by default ``aelib_revision(root)``); each recipe's
+    paired ``.ipynb``, where there is one, gets the same badge and pin. Returns the files whose
+    text differs from the generated one (rewritten when ``write``).
     """
     root = Path(root)
     url, branch = read_repository(root / "_config.yml")
+    revision = revision or aelib_revision(root)
     changed = []
     for source, title in recipe_titles(root).items():
         notebook = source.removesuffix(".py") + ".ipynb"
+
+        def regenerate(text, notebook=notebook):
+            text = _BADGE_PATTERN.sub(colab_badge(url, branch, notebook), text)
+            return _INSTALL_PATTERN.sub(install_requirement(url, revision), text)
+
         path = root / source
         text = path.read_text()
-        new_text = _BADGE_PATTERN.sub(colab_badge(url, branch, notebook), text)
-        new_text = _INSTALL_PATTERN.sub(install_requirement(url, branch), new_text)
         if not _BADGE_PATTERN.search(text) or not _INSTALL_PATTERN.search(text):
-            raise ValueError(f"{source} ({title}) needs a Colab badge and a Colab install cell.")
+            raise ValueError(f"{source} ({title}) needs a Colab badge and an aelib install cell.")
+        new_text = regenerate(text)
         if new_text != text:
             changed.append(path)
             if write:
-                path.write_text(new_text)
+                _write_atomically(path, new_text)
+        if (root / notebook).exists() and _sync_notebook(root / notebook, regenerate, write):
+            changed.append(root / notebook)
     readme = root / "README.md"
     text = readme.read_text()
     from aelib import report
@@ -128,13 +220,162 @@ def sync_files(root: str | Path = ".", write: bool = True) -> list[Path]:
     if new_text != text:
         changed.append(readme)
         if write:
-            readme.write_text(new_text)
+            _write_atomically(readme, new_text)
     return changed
 
 
-def find_stale_files(root: str | Path = ".") -> list[Path]:
+def _sync_notebook(path: Path, regenerate, write: bool) -> bool:
+    """Apply ``regenerate`` to every cell's source of the notebook ``path``; True if it changed."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in notebook.cells:
+        new_source = regenerate(cell.source)
+        if new_source != cell.source:
+            cell.source, changed = new_source, True
+    if changed and write:
+        _write_notebook(path, notebook)
+    return changed
+
+
+def find_stale_files(root: str | Path = ".", revision: str | None = None) -> list[Path]:
     """The files that ``sync_files`` would change; empty when everything is in sync."""
-    return sync_files(root, write=False)
+    return sync_files(root, write=False, revision=revision)
+
+
+def neutral_paths(text: str, root: str | Path = ".") -> str:
+    """``text`` with this machine's absolute paths written so that they hold on any machine.
+
+    A file under ``$AELIB_DATA_DIR``, or a dataset archive (``mnist.npz``, ``cifar10.npz``) in any
+    folder, becomes ``$AELIB_DATA_DIR/name``; Keras's cache ``~/.keras/...``; a path inside
+    ``root`` (the repository) becomes relative to it; the home folder ``~``; the temporary folder
+    ``$TMPDIR``; an installed package ``site-packages/...``. Other paths stay as they are.
+    """
+    root = Path(root).resolve()
+    data_dir = os.environ.get("AELIB_DATA_DIR")
+    data_dir = Path(data_dir).expanduser().resolve() if data_dir else None
+    prefixes = [(Path.home(), "~"), (Path(tempfile.gettempdir()).resolve(), "$TMPDIR")]
+    prefixes += [(Path("/tmp"), "$TMPDIR")]
+
+    def neutral(match: re.Match) -> str:
+        path = match.group()
+        pure = Path(path)
+        if data_dir and pure.is_relative_to(data_dir):
+            return "/".join(("$AELIB_DATA_DIR", *pure.relative_to(data_dir).parts))
+        if "/.keras/" in path:
+            return "~/.keras/" + path.split("/.keras/", 1)[1]
+        if _DATASET_FILE.fullmatch(pure.name):
+            return f"$AELIB_DATA_DIR/{pure.name}"
+        if "/site-packages/" in path:
+            return "site-packages/" + path.split("/site-packages/", 1)[1]
+        if pure.is_relative_to(root):
+            return pure.relative_to(root).as_posix() + ("/" if path.endswith("/") else "")
+        for prefix, name in prefixes:
+            if pure.is_relative_to(prefix) and prefix != Path("/"):
+                return "/".join((name, *pure.relative_to(prefix).parts))
+        return path
+
+    return _ABSOLUTE_PATH.sub(neutral, text)
+
+
+def sanitize_notebook(notebook, root: str | Path = ".") -> bool:
+    """Clean an executed notebook (an ``nbformat`` node) in place; True if anything changed.
+
+    Drops TensorFlow's C++ log lines from stderr outputs (and outputs left empty), writes
+    absolute paths in outputs and metadata with ``neutral_paths`` and removes papermill's
+    ``input_path``, ``output_path`` and ``cwd``. Code and markdown are left alone.
+    """
+    before = repr(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream" and output.name == "stderr":
+                lines = output.text.splitlines(keepends=True)
+                kept = [line for line in lines if not _TENSORFLOW_LOG_LINE.fullmatch(line)]
+                if not "".join(kept).strip():
+                    continue
+                output.text = "".join(kept)
+            _neutral_output(output, root)
+            outputs.append(output)
+        cell.outputs = outputs
+        cell.metadata = _neutral_tree(cell.metadata, root)
+    papermill = notebook.metadata.get("papermill", {})
+    for key in _PAPERMILL_PATH_KEYS:
+        papermill.pop(key, None)
+    notebook.metadata = _neutral_tree(notebook.metadata, root)
+    return repr(notebook) != before
+
+
+def sanitize_notebook_file(path: str | Path, root: str | Path = ".", write: bool = True) -> bool:
+    """Sanitize the notebook file ``path`` (atomically, when ``write``); True if it changed."""
+    import nbformat
+
+    path = Path(path)
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such notebook.") from None
+    # Bad JSON raises ValueError; JSON of another shape, whatever nbformat stumbles on first.
+    except Exception as error:
+        raise ValueError(f"{path} is not a readable Jupyter notebook: {error!r}") from None
+    changed = sanitize_notebook(notebook, root)
+    if changed and write:
+        _write_notebook(path, notebook)
+    return changed
+
+
+def _neutral_output(output, root) -> None:
+    """Apply ``neutral_paths`` to an output's text (streams, text/* data, tracebacks)."""
+    if "text" in output:
+        output.text = neutral_paths(output.text, root)
+    for mimetype, value in output.get("data", {}).items():
+        # Images are base64, where "/tmp" can occur by chance; only text is rewritten.
+        if mimetype.startswith("text/") and isinstance(value, str):
+            output.data[mimetype] = neutral_paths(value, root)
+    if "traceback" in output:
+        output.traceback = [neutral_paths(line, root) for line in output.traceback]
+    if "evalue" in output:
+        output.evalue = neutral_paths(output.evalue, root)
+
+
+def _neutral_tree(value, root):
+    """``value`` (nested dicts, lists, strings) with ``neutral_paths`` applied to every string."""
+    if isinstance(value, str):
+        return neutral_paths(value, root)
+    if isinstance(value, dict):
+        return type(value)({key: _neutral_tree(item, root) for key, item in value.items()})
+    if isinstance(value, list):
+        return [_neutral_tree(item, root) for item in value]
+    return value
+
+
+def _write_notebook(path: Path, notebook) -> None:
+    """Write ``notebook`` to ``path`` as nbformat (and papermill, and jupytext) write it."""
+    import nbformat
+
+    text = nbformat.writes(notebook)
+    _write_atomically(path, text if text.endswith("\n") else text + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def _replace_between(path: Path, text: str, start: str, end: str, body: str) -> str:
@@ -157,16 +398,35 @@ def _readme_table(root: Path, url: str, branch: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m aelib.book sync`` or ``python -m aelib.book check``."""
+    """Command line: ``python -m aelib.book sync|check`` or ``sanitize [--check] NOTEBOOK...``."""
     parser = argparse.ArgumentParser(prog="python -m aelib.book", description=__doc__)
-    parser.add_argument("command", choices=("sync", "check"))
-    parser.add_argument("--root", default=".", help="the repository root (default: .)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=".", help="the repository root (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("sync", parents=[common], help="rewrite badges, install cells, README")
+    commands.add_parser("check", parents=[common], help="list what `sync` would rewrite")
+    sanitize = commands.add_parser("sanitize", parents=[common], help="clean executed notebooks")
+    sanitize.add_argument("notebooks", nargs="+", type=Path)
+    sanitize.add_argument("--check", action="store_true", help="only list what needs it")
     arguments = parser.parse_args(argv)
-    changed = sync_files(arguments.root, write=arguments.command == "sync")
-    verb = "rewrote" if arguments.command == "sync" else "stale"
+    try:
+        if arguments.command == "sanitize":
+            write = not arguments.check
+            changed = [
+                path
+                for path in arguments.notebooks
+                if sanitize_notebook_file(path, arguments.root, write=write)
+            ]
+            verb = "sanitized" if write else "needs sanitizing"
+        else:
+            write = arguments.command == "sync"
+            changed = sync_files(arguments.root, write=write)
+            verb = "rewrote" if write else "stale"
+    except (RuntimeError, ValueError) as error:
+        parser.exit(2, f"python -m aelib.book {arguments.command}: {error}\n")
     for path in changed:
         print(f"{verb}: {path}")
-    return 1 if changed and arguments.command == "check" else 0
+    return 1 if changed and not write else 0
 
 
 if __name__ == "__main__":

@@ -34,17 +34,23 @@
 # %% [markdown]
 # ## Setup
 #
-# In Colab, the first cell installs `aelib`, the book's small helper library, and leaves Colab's
-# TensorFlow alone. Elsewhere, `make book` or `pip install -e .` has installed it already.
+# The first cell installs `aelib`, the book's small helper library, wherever it is missing (Colab,
+# Kaggle, a fresh Jupyter), at the commit this notebook was run with; it leaves TensorFlow alone.
+# In a checkout of the repository, `make book` or `pip install -e .` has installed it already.
 
 # %%
+import importlib.util
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    # Colab ships TensorFlow and Keras; this installs only aelib and its light dependencies.
-    aelib_requirement = "aelib @ git+https://github.com/aebook/aebook@main"
+# Colab, Kaggle or a fresh Jupyter lack aelib: install the commit this notebook was run with.
+# It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
+if importlib.util.find_spec("aelib") is None:
+    aelib_requirement = (
+        "aelib @ git+https://github.com/aebook/aebook@5ee24acc78804430a031bb22b2fc424e647bc6c8"
+    )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
+    importlib.invalidate_caches()
 
 # %%
 import os

@@ -26,6 +26,15 @@ def test_local_remote_serves_this_checkout_under_the_branch_name(tmp_path):
     assert shown.stdout == (ROOT / "aelib" / "__init__.py").read_text()
 
 
+def test_local_remote_holds_the_commit_the_recipes_pin(tmp_path):
+    remote, _ = colab_setup.make_local_remote(tmp_path, "main")
+    pin = colab_setup.book.aelib_revision(ROOT)
+    found = subprocess.run(
+        ["git", "--git-dir", str(remote), "cat-file", "-t", pin], capture_output=True, text=True
+    )
+    assert found.stdout.strip() == "commit", found.stderr
+
+
 def test_git_url_is_redirected_to_the_local_remote(tmp_path):
     remote, _ = colab_setup.make_local_remote(tmp_path, "main")
     environment = colab_setup.kernel_environment(tmp_path, remote, "https://github.com/o/r")

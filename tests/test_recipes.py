@@ -8,6 +8,7 @@ The executed notebooks land in _build/executed/, where `make html` builds the bo
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -225,6 +226,9 @@ def _colab_kernel():
     if os.environ.get("AELIB_SMOKE_KERNEL") != "aebook-colab":
         return None
     facts = json.loads((ROOT / "_build" / "colab" / "kernel.json").read_text())
+    # The pinned requirement each notebook's install cell holds, e.g.
+    # "aelib @ git+https://github.com/aebook/aebook@<40 hex digits>".
+    facts["pin_pattern"] = re.compile(r'"aelib @ git\+(?P<url>[^"@]+)@(?P<commit>[0-9a-f]{40})"')
     facts["uninstall"] = [facts["python"], "-m", "pip", "uninstall", "-q", "-y", "aelib"]
     facts["origin"] = [
         facts["python"],
@@ -254,13 +258,17 @@ def test_recipe_runs_in_the_smoke_profile(notebook, tmp_path, monkeypatch):
         progress_bar=False,
     )
     if colab:
-        # The install cell put aelib there, from the repository URL at the tested commit.
+        # The install cell put aelib there, from the repository URL at the commit it pins.
         # Run from "/", so that this checkout's own metadata folder cannot answer instead.
+        cells = json.loads(notebook.read_text())["cells"]
+        pins = colab["pin_pattern"].findall("\n".join("".join(cell["source"]) for cell in cells))
+        assert len(pins) == 1, f"{notebook.name} pins aelib {len(pins)} times"
+        pinned_url, pinned_commit = pins[0]
         found = subprocess.run(colab["origin"], check=True, capture_output=True, cwd="/")
         origin = json.loads(found.stdout)
-        assert origin["url"] == colab["url"], origin
-        assert origin["vcs_info"]["commit_id"] == colab["commit"], origin
-        assert origin["vcs_info"]["requested_revision"] == colab["branch"], origin
+        assert origin["url"] == pinned_url == colab["url"], origin
+        assert origin["vcs_info"]["commit_id"] == pinned_commit, origin
+        assert origin["vcs_info"]["requested_revision"] == pinned_commit, origin
     records = list(results_dir.glob("*.json"))
     assert len(records) == 1, f"{notebook.name} wrote {records}"
     record = results.load_record(records[0])

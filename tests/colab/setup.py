@@ -6,13 +6,15 @@
 1. makes a virtual environment with Colab's Python and package versions
    (``tests/colab/requirements.txt``; reused while that file is unchanged) without aelib;
 2. makes its kernel look like Colab's: an IPython startup file imports a stub ``google.colab``
-   module, so each notebook's guarded install cell runs;
+   module; since aelib is missing, each notebook's install cell runs;
 3. points that cell's Git URL at this checkout: git's ``url.<local>.insteadOf`` rewrites the
-   repository URL from ``_config.yml`` to a local bare clone whose branch is this checkout's
-   HEAD (with uncommitted changes to tracked files), so ``pip install "aelib @ git+..."`` is
-   exercised exactly as written;
+   repository URL from ``_config.yml`` to a local bare clone holding this checkout's history
+   (its branch is HEAD with uncommitted changes to tracked files), so
+   ``pip install "aelib @ git+URL@COMMIT"`` is exercised exactly as written. The cell pins the
+   last commit that changed aelib (``make sync``), so aelib's uncommitted changes are not what
+   it installs: commit them, sync, and run this again;
 4. writes the kernel spec ``aebook-colab`` (found with ``JUPYTER_PATH=_build/colab/jupyter``)
-   and ``_build/colab/kernel.json``, which tells the tests the interpreter and the commit.
+   and ``_build/colab/kernel.json``, which tells the tests the interpreter, the URL and the pin.
 
 Usage: ``python tests/colab/setup.py [--python python3.12]``.
 """
@@ -83,7 +85,10 @@ def make_environment(venv: Path, python: str) -> Path:
 
 
 def make_local_remote(workdir: Path, branch: str) -> tuple[Path, str]:
-    """A bare clone of this checkout whose ``branch`` is HEAD plus uncommitted tracked changes."""
+    """A bare clone of this checkout whose ``branch`` is HEAD plus uncommitted tracked changes.
+
+    Every commit before HEAD comes with it, so the one the install cells pin is there.
+    """
     remote = workdir / "aebook.git"
     shutil.rmtree(remote, ignore_errors=True)
     run(["git", "init", "-q", "--bare", str(remote)])
@@ -151,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
 
     url, branch = book.read_repository(ROOT / "_config.yml")
     remote, commit = make_local_remote(workdir, branch)
+    pin = book.aelib_revision(ROOT)
+    stale = book.find_stale_files(ROOT)
+    if stale:
+        print(f"warning: stale pins or badges in {[str(path) for path in stale]}: run make sync")
+    uncommitted = run(["git", "status", "--porcelain", "--", "aelib", "pyproject.toml"], cwd=ROOT)
+    if uncommitted.strip():
+        print(f"warning: uncommitted changes the notebooks will not install:\n{uncommitted}")
     spec = workdir / "jupyter" / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     kernel = {
@@ -161,10 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     (spec / "kernel.json").write_text(json.dumps(kernel, indent=2))
     facts = {"python": str(interpreter), "commit": commit, "url": url, "branch": branch}
+    facts["pin"] = pin
     (workdir / "kernel.json").write_text(json.dumps({**facts, "versions": versions}, indent=2))
     print(
         f"Colab-like kernel {KERNEL_NAME!r} ready in {time.perf_counter() - started:.0f} s: "
-        f"{versions}; aelib will come from {url}@{branch} = {commit[:12]}"
+        f"{versions}; aelib will come from {url}@{pin[:12]} (the recipes' pin)"
     )
     return 0
 
