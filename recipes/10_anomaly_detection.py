@@ -52,7 +52,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@5ee24acc78804430a031bb22b2fc424e647bc6c8"
+        "aelib @ git+https://github.com/aebook/aebook@84b95704663d2ecb60b7220c17900631bfb1e97c"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
