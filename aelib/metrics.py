@@ -1,7 +1,16 @@
 """Image-quality metrics computed per image, then averaged, the way the book reports them.
 
 All functions take two arrays of the same shape, ``(n, height, width, channels)`` (or
-``(n, features)`` for MSE and BCE), with values in [0, 1] (``data_range = 1``).
+``(n, features)`` for MSE, BCE and PSNR), float images with ``data_range = 1``:
+
+- ``reference``, the ground truth, must lie in [0, 1] (float rounding of 1e-6 is tolerated);
+- ``estimate``, often a model's linear output, may stray :data:`ESTIMATE_TOLERANCE` (0.5)
+  outside [0, 1] and is scored as it is (clip it first to score the clipped image); BCE alone
+  needs its estimate in [0, 1], as a probability.
+
+Integer or boolean arrays, 0-255 pixels, NaN or infinite values, mismatched shapes, empty
+arrays and the wrong number of axes raise a ValueError that names the argument: a metric on
+such input would be a wrong number, not a bad score.
 
 PSNR is computed per image and capped at :data:`PSNR_CAP_DB` (60 dB) before averaging: an image
 reproduced exactly (or a near-blank one) would otherwise have an infinite or enormous PSNR and
@@ -13,34 +22,56 @@ headline where many images are near-constant.
 >>> clean = np.full((2, 4, 4, 1), 0.5, dtype=np.float32)
 >>> round(psnr(clean, clean + 0.1), 1)
 20.0
+>>> psnr(clean, clean)
+60.0
+>>> psnr(np.full((2, 4, 4, 1), 128, dtype=np.uint8), clean)
+Traceback (most recent call last):
+...
+ValueError: reference has dtype uint8; expected float images in [0, 1]: divide by 255.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PSNR_CAP_DB", "bce", "mse", "pooled_psnr", "psnr", "psnr_per_image", "ssim"]
+__all__ = [
+    "ESTIMATE_TOLERANCE",
+    "PSNR_CAP_DB",
+    "bce",
+    "mse",
+    "pooled_psnr",
+    "psnr",
+    "psnr_per_image",
+    "ssim",
+]
 
 PSNR_CAP_DB = 60.0
+ESTIMATE_TOLERANCE = 0.5
+_ROUNDING = 1e-6
 _EPSILON = 1e-7
+_SSIM_WINDOW = 7
 
 
 def mse(reference, estimate) -> float:
-    """Mean squared error over every value of two equally shaped arrays in [0, 1]."""
+    """Mean squared error over every value of two equally shaped (n, ...) arrays; >= 0."""
     reference, estimate = _check_pair(reference, estimate, min_ndim=2)
     return float(np.mean((reference - estimate) ** 2))
 
 
 def bce(reference, estimate) -> float:
-    """Binary cross-entropy per value (Keras's mean), targets ``reference`` in [0, 1]."""
-    reference, estimate = _check_pair(reference, estimate, min_ndim=2)
+    """Binary cross-entropy per value (Keras's mean), >= 0; both (n, ...) arrays in [0, 1].
+
+    ``reference`` holds the targets, ``estimate`` the predicted probabilities, clipped to
+    [1e-7, 1 - 1e-7] as Keras does so that a confident 0 or 1 costs a finite amount.
+    """
+    reference, estimate = _check_pair(reference, estimate, min_ndim=2, tolerance=_ROUNDING)
     estimate = np.clip(estimate, _EPSILON, 1.0 - _EPSILON)
     values = reference * np.log(estimate) + (1.0 - reference) * np.log(1.0 - estimate)
     return float(-np.mean(values))
 
 
 def psnr_per_image(reference, estimate) -> np.ndarray:
-    """PSNR in dB of each image, capped at 60 dB; returns shape (n,)."""
+    """PSNR in dB of each of n images (n, ...), data range 1, capped at 60 dB; shape (n,)."""
     reference, estimate = _check_pair(reference, estimate, min_ndim=2)
     errors = np.mean((reference - estimate) ** 2, axis=tuple(range(1, reference.ndim)))
     with np.errstate(divide="ignore"):
@@ -49,44 +80,103 @@ def psnr_per_image(reference, estimate) -> np.ndarray:
 
 
 def psnr(reference, estimate) -> float:
-    """Mean over images of the per-image PSNR in dB (each capped at 60 dB), data_range 1."""
+    """Mean over images of the per-image PSNR in dB (each capped at 60 dB), data range 1."""
     return float(np.mean(psnr_per_image(reference, estimate)))
 
 
 def pooled_psnr(reference, estimate) -> float:
-    """PSNR in dB of the mean squared error over the whole set (no per-image cap needed)."""
+    """PSNR in dB of the mean squared error over the whole set, capped at 60 dB, data range 1."""
     error = mse(reference, estimate)
     return PSNR_CAP_DB if error == 0 else float(min(10.0 * np.log10(1.0 / error), PSNR_CAP_DB))
 
 
 def ssim(reference, estimate) -> float:
-    """Mean over images of the structural similarity (scikit-image, data_range 1, 7x7 window)."""
+    """Mean structural similarity in [-1, 1] of (n, h, w, c) images, h and w >= 7 (skimage).
+
+    scikit-image's ``structural_similarity`` with data range 1 and a 7x7 window, per image.
+    """
     from skimage.metrics import structural_similarity
 
-    reference, estimate = _check_pair(reference, estimate, min_ndim=4)
-    if min(reference.shape[1:3]) < 7:
-        raise ValueError(f"SSIM needs images of at least 7x7 pixels, got {reference.shape[1:3]}.")
+    reference, estimate = _check_pair(reference, estimate, ndim=4)
+    if min(reference.shape[1:3]) < _SSIM_WINDOW:
+        raise ValueError(
+            f"SSIM needs images of at least 7x7 pixels, got reference and estimate of "
+            f"{reference.shape[1]}x{reference.shape[2]}."
+        )
     values = [
-        structural_similarity(ref, est, data_range=1.0, channel_axis=-1)
+        structural_similarity(ref, est, data_range=1.0, channel_axis=-1, win_size=_SSIM_WINDOW)
         for ref, est in zip(reference, estimate, strict=True)
     ]
     return float(np.mean(values))
 
 
-def _check_pair(reference, estimate, min_ndim: int) -> tuple[np.ndarray, np.ndarray]:
-    """Convert to float64 and raise ValueError on mismatched shapes, empty or bad arrays."""
-    reference = np.asarray(reference, dtype=np.float64)
-    estimate = np.asarray(estimate, dtype=np.float64)
+def _check_pair(
+    reference, estimate, *, ndim=None, min_ndim=None, tolerance=ESTIMATE_TOLERANCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float64 after the module's checks; ``estimate`` may stray ``tolerance``."""
+    reference = _as_images(reference, "reference", ndim=ndim, min_ndim=min_ndim)
+    estimate = _as_images(estimate, "estimate", ndim=ndim, min_ndim=min_ndim, tolerance=tolerance)
     if reference.shape != estimate.shape:
         raise ValueError(
             f"Shapes differ: reference {reference.shape} vs estimate {estimate.shape}."
         )
-    if reference.ndim < min_ndim:
-        raise ValueError(
-            f"Expected a batch with at least {min_ndim} axes (n, ...), got shape {reference.shape}."
-        )
-    if reference.size == 0:
-        raise ValueError("Cannot compute a metric on an empty batch.")
-    if not (np.all(np.isfinite(reference)) and np.all(np.isfinite(estimate))):
-        raise ValueError("Images contain NaN or infinite values.")
     return reference, estimate
+
+
+def _as_images(
+    value,
+    name: str,
+    *,
+    ndim: int | None = None,
+    min_ndim: int | None = None,
+    tolerance: float = _ROUNDING,
+    dtype=np.float64,
+) -> np.ndarray:
+    """``value`` as a ``dtype`` array, or ValueError naming ``name``: float, finite, in range.
+
+    The range is [0, 1] widened by ``tolerance`` on each side; ``ndim`` asks for exactly that
+    many axes, ``min_ndim`` for at least that many; ``dtype=None`` keeps the float type.
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} is not a numeric array: {error}") from None
+    if array.dtype.kind in "iub":
+        advice = (
+            "divide by 255"
+            if array.dtype.kind != "b" and array.size and array.max() > 1
+            else "convert with .astype('float32')"
+        )
+        raise ValueError(
+            f"{name} has dtype {array.dtype}; expected float images in [0, 1]: {advice}."
+        )
+    if array.dtype.kind != "f":
+        raise ValueError(f"{name} has dtype {array.dtype}; expected float images in [0, 1].")
+    if ndim is not None and array.ndim != ndim:
+        axes = "(n, height, width, channels)" if ndim == 4 else f"{ndim} axes"
+        raise ValueError(f"{name} must be shaped {axes}, got shape {array.shape}.")
+    if min_ndim is not None and array.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must be a batch with at least {min_ndim} axes (n, ...), "
+            f"got shape {array.shape}."
+        )
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}).")
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f"{name} contains {array.size - int(finite.sum())} NaN or infinite values."
+        )
+    low, high = float(array.min()), float(array.max())
+    if low < -tolerance or high > 1.0 + tolerance:
+        allowed = "[0, 1]" if tolerance <= _ROUNDING else f"[0, 1] give or take {tolerance:g}"
+        if high > 2.0:
+            advice = "; 0-255 pixels must be divided by 255"
+        elif low < -0.5:
+            advice = "; images scaled to [-1, 1] map back with (x + 1) / 2"
+        else:
+            advice = "; clip it to [0, 1] first"
+        raise ValueError(
+            f"{name} has values in [{low:.4g}, {high:.4g}]; expected {allowed}{advice}."
+        )
+    return array if dtype is None else array.astype(dtype, copy=False)

@@ -60,7 +60,113 @@ def test_bad_values_raise_value_error(function, images):
 
 
 def test_ssim_needs_a_batch_of_images():
-    with pytest.raises(ValueError, match="axes"):
+    with pytest.raises(ValueError, match=r"reference must be shaped \(n, height, width, chan"):
         metrics.ssim(np.zeros((8, 8)), np.zeros((8, 8)))
+    with pytest.raises(ValueError, match="reference must be shaped"):
+        metrics.ssim(np.zeros((1, 8, 8, 1, 1)), np.zeros((1, 8, 8, 1, 1)))
     with pytest.raises(ValueError, match="7x7"):
         metrics.ssim(np.zeros((2, 5, 5, 1)), np.zeros((2, 5, 5, 1)))
+
+
+ALL_METRICS = [
+    metrics.mse,
+    metrics.bce,
+    metrics.psnr,
+    metrics.pooled_psnr,
+    metrics.psnr_per_image,
+    metrics.ssim,
+]
+
+
+@pytest.mark.parametrize("function", ALL_METRICS)
+def test_uint8_images_are_refused_with_advice(function, images):
+    pixels = np.round(images * 255).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"reference has dtype uint8; .*divide by 255"):
+        function(pixels, images)
+    with pytest.raises(ValueError, match=r"estimate has dtype uint8; .*divide by 255"):
+        function(images, pixels)
+    # Integers that only hold 0 and 1 need a cast, not a division.
+    with pytest.raises(ValueError, match=r"estimate has dtype int64; .*astype"):
+        function(images, (images > 0.5).astype(np.int64))
+    with pytest.raises(ValueError, match="reference has dtype bool"):
+        function(images > 0.5, images)
+
+
+@pytest.mark.parametrize("function", ALL_METRICS)
+def test_float_images_in_0_255_are_refused(function, images):
+    with pytest.raises(
+        ValueError, match=r"reference has values in \[0\.\d+, 254\.9\]; .*divided by 255"
+    ):
+        function(images * 255, images)
+    with pytest.raises(ValueError, match=r"estimate has values in .*divided by 255"):
+        function(images, images * 255)
+
+
+@pytest.mark.parametrize("function", ALL_METRICS)
+def test_images_scaled_to_minus_one_one_are_refused(function, images):
+    with pytest.raises(ValueError, match=r"reference has values in .*\(x \+ 1\) / 2"):
+        function(images * 2 - 1, images)
+    with pytest.raises(ValueError, match=r"estimate has values in .*\(x \+ 1\) / 2"):
+        function(images, images * 2 - 1)
+
+
+def test_estimates_may_stray_by_the_documented_tolerance(images):
+    # A linear output layer overshoots a little; the error is real and is scored as it is.
+    estimate = images.copy()
+    estimate[0, 0, 0, 0] = 1.0 + metrics.ESTIMATE_TOLERANCE
+    estimate[1, 0, 0, 0] = -metrics.ESTIMATE_TOLERANCE
+    expected = np.mean((images.astype(np.float64) - estimate) ** 2)
+    assert metrics.mse(images, estimate) == pytest.approx(expected)
+    assert -1 <= metrics.ssim(images, estimate) <= 1
+    estimate[2, 0, 0, 0] = 1.0 + metrics.ESTIMATE_TOLERANCE + 0.01
+    with pytest.raises(ValueError, match=r"estimate has values in .*clip it"):
+        metrics.psnr(images, estimate)
+    # The reference is ground truth: it gets no tolerance beyond float rounding.
+    with pytest.raises(ValueError, match="reference has values in"):
+        metrics.psnr(np.clip(images + 0.01, 0, 1.01), images)
+    assert metrics.mse(np.minimum(images, 1 + 1e-7), images) == 0.0
+
+
+def test_bce_needs_probabilities_and_is_never_negative(images):
+    with pytest.raises(ValueError, match="estimate has values in"):
+        metrics.bce(images, images + 0.2)
+    with pytest.raises(ValueError, match="reference has values in"):
+        metrics.bce(images * 1.2, images)
+    binary = (images > 0.5).astype(np.float32)
+    assert 0 <= metrics.bce(binary, binary) < 1e-6
+    # The minimum over estimates is the targets' own entropy, reached at estimate == reference.
+    entropy = metrics.bce(images, images)
+    assert entropy > 0 and metrics.bce(images, np.clip(images + 0.1, 0, 1)) > entropy
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (None, "estimate has dtype object"),
+        ("images", "estimate has dtype <U6"),
+        ([[0.1, 0.2], [0.3]], "estimate is not a numeric array"),
+        (np.zeros((6, 16, 16, 3), dtype=complex), "estimate has dtype complex128"),
+    ],
+)
+def test_non_arrays_are_refused(bad, message, images):
+    with pytest.raises(ValueError, match=message):
+        metrics.mse(images, bad)
+
+
+def test_infinite_values_and_ranks_name_the_argument(images):
+    bad = images.copy()
+    bad[0, 0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="reference contains 1 NaN or infinite"):
+        metrics.mse(bad, images)
+    with pytest.raises(ValueError, match=r"estimate contains 1 NaN or infinite"):
+        metrics.psnr(images, bad)
+    with pytest.raises(ValueError, match=r"reference must be a batch with at least 2 axes"):
+        metrics.mse(np.zeros(4), np.zeros(4))
+    with pytest.raises(ValueError, match=r"reference is empty \(shape \(6, 0, 16, 3\)\)"):
+        metrics.psnr(images[:, :0], images[:, :0])
+
+
+def test_float16_and_lists_of_floats_are_accepted():
+    reference = np.full((1, 8, 8, 1), 0.5, dtype=np.float16)
+    assert metrics.psnr(reference, reference + np.float16(0.1)) == pytest.approx(20, abs=0.1)
+    assert metrics.mse([[0.0, 1.0]], [[0.5, 0.5]]) == pytest.approx(0.25)
