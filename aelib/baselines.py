@@ -1,5 +1,9 @@
 """Classical baselines the recipes compare their autoencoders against.
 
+Images are float arrays with the ranges of :mod:`aelib.metrics`: data (PCA's ``x_train`` and
+``x_test``, JPEG's input) must lie in [0, 1]; the filters' input, often noisy, may stray 0.5
+outside it. Bad images or parameters raise a ValueError that names the argument.
+
 >>> import numpy as np
 >>> images = np.random.default_rng(0).random((50, 8, 8, 1)).astype("float32")
 >>> pca_reconstruction(images, images, n_components=4).shape
@@ -11,34 +15,50 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from aelib.metrics import _ROUNDING, ESTIMATE_TOLERANCE, _as_images
+
 __all__ = ["gaussian_filter", "jpeg_round_trip", "median_filter", "pca_reconstruction"]
+
+_JPEG_MAX_SIDE = 65_500
+_NEGLIGIBLE_VARIANCE = 1e-10  # Relative to the largest; float32 round-off stays far below.
 
 
 def pca_reconstruction(x_train, x_test, n_components: int, seed: int = 0) -> np.ndarray:
     """Fit PCA with ``n_components`` on ``x_train``; return ``x_test`` projected and reconstructed.
 
-    Inputs are (n, ...) arrays in [0, 1]; the result has ``x_test``'s shape, clipped to [0, 1]
-    (an autoencoder with a sigmoid output cannot leave that range either).
+    Inputs are (n, ...) float arrays in [0, 1] with the same shape after the first axis;
+    ``n_components`` is at most the number of training images and of values per image;
+    components that explain no variance of ``x_train`` are dropped. The result has ``x_test``'s
+    shape, float32 clipped to [0, 1] (an autoencoder with a sigmoid output cannot leave that
+    range either).
     """
     from sklearn.decomposition import PCA
 
-    x_train, x_test = np.asarray(x_train), np.asarray(x_test)
-    if x_train.ndim < 2 or x_train.shape[1:] != x_test.shape[1:]:
+    # The arrays keep their float type: scikit-learn fits float32 data in float32.
+    x_train = _as_images(x_train, "x_train", min_ndim=2, dtype=None)
+    x_test = _as_images(x_test, "x_test", min_ndim=2, dtype=None)
+    if x_train.shape[1:] != x_test.shape[1:]:
         raise ValueError(
             f"x_train {x_train.shape} and x_test {x_test.shape} need the same image shape."
         )
     features = int(np.prod(x_train.shape[1:]))
-    if isinstance(n_components, bool) or not isinstance(n_components, int):
-        raise ValueError(f"n_components must be an integer, not {n_components!r}.")
-    if not 1 <= n_components <= min(len(x_train), features):
-        raise ValueError(
-            f"n_components must be between 1 and {min(len(x_train), features)}, not {n_components}."
-        )
-    pca = PCA(n_components=n_components, svd_solver="randomized", random_state=seed)
-    pca.fit(x_train.reshape(len(x_train), features))
+    _check_integer(n_components, "n_components", 1, min(len(x_train), features))
+    _check_integer(seed, "seed", 0, 2**32 - 1)
+    pca = PCA(n_components=int(n_components), svd_solver="randomized", random_state=int(seed))
+    # Constant or single-image training data has no variance to explain; scikit-learn's
+    # explained-variance ratio is then 0 / 0, which the reconstruction does not use.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pca.fit(x_train.reshape(len(x_train), features))
     codes = pca.transform(x_test.reshape(len(x_test), features))
+    # A component that explains no variance of x_train (constant images, or as many components
+    # as images) is an arbitrary direction; projecting x_test on it would add noise, so its
+    # codes are dropped.
+    variances = pca.explained_variance_
+    codes[:, variances <= _NEGLIGIBLE_VARIANCE * variances.max()] = 0.0
     reconstruction = pca.inverse_transform(codes).reshape(x_test.shape)
     return np.clip(reconstruction, 0.0, 1.0).astype(np.float32)
 
@@ -46,28 +66,47 @@ def pca_reconstruction(x_train, x_test, n_components: int, seed: int = 0) -> np.
 def median_filter(images, size: int = 3) -> np.ndarray:
     """Filter each image of (n, height, width, channels) with a ``size`` x ``size`` median.
 
-    Each channel of each image is filtered on its own; values stay in the input's range.
+    ``images`` are floats in [0, 1] give or take 0.5 (noisy pixels); ``size`` is from 1 to the
+    larger image side. Each channel of each image is filtered on its own; the result is
+    float32 in the input's range.
     """
     from scipy import ndimage
 
-    images = _check_images(images)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"size must be a positive integer, not {size!r}.")
+    images = _check_images(images, tolerance=ESTIMATE_TOLERANCE)
+    _check_integer(size, "size", 1, max(images.shape[1:3]))
+    size = int(size)
     return ndimage.median_filter(images, size=(1, size, size, 1), mode="reflect")
 
 
 def gaussian_filter(images, sigma: float = 1.0) -> np.ndarray:
-    """Blur each image of (n, height, width, channels) with a Gaussian of ``sigma`` pixels."""
+    """Blur each image of (n, height, width, channels) with a Gaussian of ``sigma`` pixels.
+
+    ``images`` are floats in [0, 1] give or take 0.5 (noisy pixels); ``sigma`` is positive and
+    at most the larger image side (wider blurs leave only the mean, at a cost that grows with
+    ``sigma``). The result is float32 in the input's range.
+    """
     from scipy import ndimage
 
-    images = _check_images(images)
-    if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma > 0:
-        raise ValueError(f"sigma must be a positive number of pixels, not {sigma!r}.")
+    images = _check_images(images, tolerance=ESTIMATE_TOLERANCE)
+    largest = max(images.shape[1:3])
+    if (
+        isinstance(sigma, bool | np.bool_)
+        or not isinstance(sigma, numbers.Real)
+        or not 0 < sigma <= largest
+    ):
+        raise ValueError(
+            f"sigma must be a number of pixels above 0 and at most {largest} (the larger image "
+            f"side), not {sigma!r}."
+        )
+    sigma = float(sigma)
     return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0), mode="reflect")
 
 
 def jpeg_round_trip(images, quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Save each (n, h, w, 1 or 3) image in [0, 1] as a JPEG file with Pillow, and read it back.
+    """Save each (n, h, w, 1 or 3) float image in [0, 1] as a JPEG file with Pillow; read it back.
+
+    ``quality`` is an integer from 1 to 95 (Pillow's advice: above 95 the file grows for
+    almost no gain). Sides are at most 65,500 pixels, JPEG's limit.
 
     Returns the decoded images (same shape, float32 in [0, 1]), each file's size in bytes, and
     each file's header size: every byte before the compressed scan (markers, quantization and
@@ -81,8 +120,13 @@ def jpeg_round_trip(images, quality: int) -> tuple[np.ndarray, np.ndarray, np.nd
     images = _check_images(images)
     if images.shape[-1] not in (1, 3):
         raise ValueError(f"JPEG needs 1 or 3 channels, got images shaped {images.shape}.")
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
-        raise ValueError(f"quality must be an integer from 1 to 95, not {quality!r}.")
+    if max(images.shape[1:3]) > _JPEG_MAX_SIDE:
+        raise ValueError(
+            f"JPEG images are at most {_JPEG_MAX_SIDE} pixels a side, got images shaped "
+            f"{images.shape}."
+        )
+    _check_integer(quality, "quality", 1, 95)
+    quality = int(quality)
     pixels = np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
     decoded = np.empty_like(images)
     file_bytes = np.empty(len(images), dtype=np.int64)
@@ -112,10 +156,16 @@ def _jpeg_header_size(encoded: bytes) -> int:
     raise ValueError("No start-of-scan marker found; not a baseline JPEG file.")
 
 
-def _check_images(images) -> np.ndarray:
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4:
-        raise ValueError(
-            f"Expected images shaped (n, height, width, channels), got {images.shape}."
-        )
-    return images
+def _check_images(images, name: str = "images", tolerance: float = _ROUNDING) -> np.ndarray:
+    """(n, height, width, channels) float32 images in [0, 1] give or take ``tolerance``."""
+    return _as_images(images, name, ndim=4, tolerance=tolerance, dtype=np.float32)
+
+
+def _check_integer(value, name: str, low: int, high: int) -> None:
+    """Raise ValueError naming ``name`` unless ``value`` is an integer from ``low`` to ``high``."""
+    if (
+        isinstance(value, bool | np.bool_)
+        or not isinstance(value, numbers.Integral)
+        or not low <= value <= high
+    ):
+        raise ValueError(f"{name} must be an integer from {low} to {high}, not {value!r}.")

@@ -127,3 +127,85 @@ def test_jpeg_bad_quality_raises_value_error(quality):
 def test_jpeg_needs_one_or_three_channels():
     with pytest.raises(ValueError, match="1 or 3 channels"):
         baselines.jpeg_round_trip(np.zeros((1, 8, 8, 2)), 50)
+
+
+@pytest.mark.parametrize(
+    ("function", "arguments"),
+    [
+        (baselines.pca_reconstruction, (np.zeros((10, 8, 8, 1)), 2)),
+        (baselines.median_filter, ()),
+        (baselines.gaussian_filter, ()),
+        (baselines.jpeg_round_trip, (50,)),
+    ],
+)
+def test_uint8_and_0_255_images_are_refused(function, arguments):
+    pixels = np.full((10, 8, 8, 1), 200, dtype=np.uint8)
+    name = "x_train" if function is baselines.pca_reconstruction else "images"
+    with pytest.raises(ValueError, match=f"{name} has dtype uint8; .*divide by 255"):
+        function(pixels, *arguments)
+    with pytest.raises(ValueError, match=f"{name} has values in .*divided by 255"):
+        function(pixels.astype(np.float32), *arguments)
+    bad = np.zeros((10, 8, 8, 1))
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=f"{name} contains 1 NaN"):
+        function(bad, *arguments)
+
+
+def test_pca_checks_x_test_and_its_range():
+    train = np.random.default_rng(0).random((20, 8, 8, 1))
+    with pytest.raises(ValueError, match="x_test has values in"):
+        baselines.pca_reconstruction(train, train + 0.5, 2)
+    with pytest.raises(ValueError, match="x_test is empty"):
+        baselines.pca_reconstruction(train, train[:0], 2)
+    with pytest.raises(ValueError, match="x_train must be a batch"):
+        baselines.pca_reconstruction(train[0, 0, :, 0], train, 2)
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        baselines.pca_reconstruction(train, train, 2, seed=-1)
+    assert baselines.pca_reconstruction(train, train, np.int64(2)).shape == train.shape
+
+
+def test_pca_drops_components_that_explain_no_variance():
+    test = np.random.default_rng(1).random((4, 8, 8, 1))
+    # Constant training images: every test image is reconstructed as that constant.
+    flat = np.full((5, 8, 8, 1), 0.25)
+    np.testing.assert_allclose(baselines.pca_reconstruction(flat, test, 2), 0.25, atol=1e-6)
+    # Three centred images span two directions; a third component would be arbitrary.
+    train = np.random.default_rng(0).random((3, 8, 8, 1))
+    np.testing.assert_allclose(
+        baselines.pca_reconstruction(train, test, 3),
+        baselines.pca_reconstruction(train, test, 2),
+        atol=1e-6,
+    )
+
+
+def test_filters_take_noisy_images_within_the_tolerance():
+    noisy = np.full((1, 8, 8, 1), 0.5, dtype=np.float32)
+    noisy[0, ::2, ::2, 0] = [1.5, -0.5, 1.4, -0.4]
+    assert baselines.median_filter(noisy).shape == noisy.shape
+    with pytest.raises(ValueError, match="images has values in"):
+        baselines.gaussian_filter(noisy * 2)
+
+
+@pytest.mark.parametrize("sigma", [np.inf, np.nan, 1e6, 8.5, -np.inf, "1", None, True])
+def test_gaussian_sigma_must_be_finite_positive_and_at_most_the_image_side(sigma):
+    with pytest.raises(ValueError, match=r"sigma must be .* at most 8 \(the larger image side\)"):
+        baselines.gaussian_filter(np.zeros((1, 8, 4, 1)), sigma)
+
+
+def test_gaussian_sigma_at_the_bound_leaves_about_the_mean():
+    images = np.random.default_rng(0).random((2, 8, 8, 1)).astype(np.float32)
+    blurred = baselines.gaussian_filter(images, np.float32(8))
+    assert blurred.std() < 0.2 * images.std()
+
+
+@pytest.mark.parametrize("size", [9, 10**6, np.int64(0), None])
+def test_median_size_is_bounded_by_the_image(size):
+    with pytest.raises(ValueError, match="size must be an integer from 1 to 8"):
+        baselines.median_filter(np.zeros((1, 8, 4, 1)), size)
+
+
+def test_jpeg_refuses_images_out_of_range_and_accepts_numpy_quality():
+    with pytest.raises(ValueError, match="images has values in"):
+        baselines.jpeg_round_trip(np.full((1, 8, 8, 3), 1.2), 50)
+    decoded, _, _ = baselines.jpeg_round_trip(np.full((1, 8, 8, 3), 0.5), np.int64(50))
+    assert abs(float(decoded.mean()) - 0.5) < 0.01

@@ -44,7 +44,7 @@ def test_resize_keeps_constant_images_constant():
     ("arguments", "message"),
     [
         ((np.zeros((2, 8, 8)), 4, 4, "bicubic"), "shaped"),
-        ((np.zeros((2, 8, 8, 1)), 4, 4, "lanczos"), "resize method"),
+        ((np.zeros((2, 8, 8, 1)), 4, 4, "lanczos"), "method must be one of"),
         ((np.zeros((2, 8, 8, 1)), 0, 4, "bicubic"), "height"),
         ((np.zeros((2, 8, 8, 1)), 4, 2.5, "bicubic"), "width"),
     ],
@@ -65,3 +65,41 @@ def test_bad_resize_arguments_raise_value_error(arguments, message):
 def test_bad_pair_arguments_raise_value_error(shape, factor, message):
     with pytest.raises(ValueError, match=message):
         pairs.super_resolution_pairs(np.zeros(shape), factor)
+
+
+def test_pairs_refuse_uint8_and_0_255_photos():
+    photos = np.full((2, 8, 8, 3), 128, dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"images has dtype uint8; .*divide by 255"):
+        pairs.super_resolution_pairs(photos)
+    with pytest.raises(ValueError, match=r"images has values in .*divided by 255"):
+        pairs.super_resolution_pairs(photos.astype(np.float32))
+    with pytest.raises(ValueError, match=r"images has values in .*divided by 255"):
+        pairs.resize(photos.astype(np.float32), 4, 4)
+
+
+def test_photos_must_lie_in_0_1_but_resize_takes_model_outputs():
+    overshoot = np.full((2, 8, 8, 3), 1.2, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"images has values in \[1\.2, 1\.2\]"):
+        pairs.super_resolution_pairs(overshoot)
+    np.testing.assert_allclose(pairs.resize(overshoot, 4, 4, "nearest"), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((np.zeros((2, 8, 8, 1)), pairs.MAX_SIDE + 1, 4), "height must be an integer from 1"),
+        ((np.zeros((2, 8, 8, 1)), 4, True), "width must be an integer"),
+        ((np.zeros((2, 8, 8, 1)), 4, 4, None), "method must be one of"),
+        ((np.zeros((0, 8, 8, 1)), 4, 4), r"images is empty"),
+    ],
+)
+def test_more_bad_resize_arguments_raise_value_error(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        pairs.resize(*arguments)
+
+
+def test_numpy_integer_factors_are_accepted():
+    low, upscaled = pairs.super_resolution_pairs(np.full((1, 8, 8, 1), 0.5), np.int64(4))
+    assert low.shape == (1, 2, 2, 1) and upscaled.shape == (1, 8, 8, 1)
+    with pytest.raises(ValueError, match="factor must be an integer of at least 2"):
+        pairs.super_resolution_pairs(np.full((1, 8, 8, 1), 0.5), np.float64(2))
