@@ -157,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     url, branch = book.read_repository(ROOT / "_config.yml")
     remote, commit = make_local_remote(workdir, branch)
     pin = book.aelib_revision(ROOT)
-    stale = book.find_stale_files(ROOT)
+    notebooks = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
+    stale = [path.name for path in notebooks if f"@{pin}" not in path.read_text()]
     if stale:
-        print(f"warning: stale pins or badges in {[str(path) for path in stale]}: run make sync")
+        print(f"warning: {stale} do not pin aelib at {pin[:12]}, its last commit: run make sync")
     uncommitted = run(["git", "status", "--porcelain", "--", "aelib", "pyproject.toml"], cwd=ROOT)
     if uncommitted.strip():
         print(f"warning: uncommitted changes the notebooks will not install:\n{uncommitted}")
