@@ -67,7 +67,11 @@ HEADLINES = {
         percent=True,
     ),
     "denoising": Headline(
-        "Denoising", "unet_psnr", "U-Net, PSNR (dB)", "median_psnr", "median filter 3x3"
+        "Denoising",
+        "autoencoder_psnr",
+        "the Keras blog's denoising autoencoder, PSNR (dB)",
+        "median_psnr",
+        "median filter 3x3",
     ),
     "colorization": Headline(
         "Colorization",

@@ -286,7 +286,7 @@ TASKS = {
     "denoising_blog": Task(
         "denoising_blog",
         "03_denoising",
-        _build("03_denoising", "build_blog_denoiser"),
+        _build("03_denoising", "build_denoiser"),
         _mnist_denoising,
         "PSNR (dB)",
         Config(

@@ -225,7 +225,7 @@ SIZE_CONSTANTS = {
     "vanilla_dense": ("BATCH_SIZE", "EPOCHS"),
     "vanilla_conv": ("CONV_BATCH_SIZE", "CONV_EPOCHS"),
     "dimensionality_reduction_deep": ("BATCH_SIZE", "EPOCHS"),
-    "denoising_blog": ("BLOG_BATCH_SIZE", "BLOG_EPOCHS"),
+    "denoising_blog": ("BATCH_SIZE", "EPOCHS"),
     "colorization_unet": ("BATCH_SIZE", "EPOCHS"),
     "sparse_l1": ("BATCH_SIZE", "EPOCHS"),
     "vae_dense": ("BATCH_SIZE", "EPOCHS"),
@@ -248,7 +248,7 @@ def test_ours_trains_with_the_recipes_own_batch_size_and_epochs(task_name):
 
 def test_denoising_blog_trains_at_the_recipes_learning_rate():
     task = time_to_quality.TASKS["denoising_blog"]
-    (rate,) = time_to_quality.recipe_definitions(task.recipe, ("BLOG_LEARNING_RATE",)).values()
+    (rate,) = time_to_quality.recipe_definitions(task.recipe, ("LEARNING_RATE",)).values()
     assert task.ours.optimizer.learning_rate == rate
 
 
