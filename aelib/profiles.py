@@ -2,6 +2,7 @@
 
 A recipe states its full-profile sizes in its parameters cell; the ``smoke`` profile caps them so
 that every recipe runs in seconds on a CPU with the embedded data (tests, nbval, ``make book``).
+The ``full`` profile loads the real dataset only (``data_source='auto'``, see :mod:`aelib.data`).
 The ``AELIB_PROFILE`` environment variable overrides the recipe's ``PROFILE`` parameter.
 
 >>> profile = get_profile("smoke", epochs=50, batch_size=256)
@@ -12,16 +13,23 @@ The ``AELIB_PROFILE`` environment variable overrides the recipe's ``PROFILE`` pa
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import operator
 import os
+
+from aelib.data import SOURCES
 
 __all__ = ["PROFILE_NAMES", "Profile", "get_profile"]
 
 PROFILE_NAMES = ("smoke", "full")
 
+# Which data each profile loads: real data only for the published numbers, the sample for smoke.
+_DATA_SOURCES = {"full": "auto", "smoke": "embedded"}
+
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    """Sizes for one run: ``train_size``/``test_size`` of None mean the whole split."""
+    """Sizes for one run: positive integers; ``train_size``/``test_size`` None = whole split."""
 
     name: str
     data_source: str
@@ -29,6 +37,18 @@ class Profile:
     batch_size: int
     train_size: int | None
     test_size: int | None
+
+    def __post_init__(self) -> None:
+        if self.name not in PROFILE_NAMES:
+            raise ValueError(f"Profile name must be one of {PROFILE_NAMES}, not {self.name!r}.")
+        if self.data_source not in SOURCES:
+            raise ValueError(f"data_source must be one of {SOURCES}, not {self.data_source!r}.")
+        for key in ("epochs", "batch_size", "train_size", "test_size"):
+            value = getattr(self, key)
+            if value is None and key.endswith("_size"):
+                continue
+            # numpy integers become plain ints, so a record or a slice never sees np.int64.
+            object.__setattr__(self, key, _positive_integer(key, value))
 
     def take(self, array, split: str):
         """The first ``train_size`` (or ``test_size``) items of ``array``; split: train or test."""
@@ -52,27 +72,38 @@ def get_profile(
 ) -> Profile:
     """Resolve a profile name (``AELIB_PROFILE`` wins) and the recipe's full-profile sizes.
 
-    ``full`` keeps the given sizes and loads real data (``data_source='auto'``); ``smoke`` caps
-    each size (5 epochs, batch 64, 2,000 training and 500 test examples) and uses the embedded data.
+    ``full`` keeps the given sizes and loads real data only (``data_source='auto'``); ``smoke``
+    caps each size (5 epochs, batch 64, 2,000 training and 500 test examples) and uses the
+    embedded data. Sizes are positive integers (numpy integers too); None means the whole split.
     """
-    name = os.environ.get("AELIB_PROFILE") or name or "full"
-    if name not in PROFILE_NAMES:
+    from_environment = os.environ.get("AELIB_PROFILE")
+    if from_environment:
+        if from_environment not in PROFILE_NAMES:
+            raise ValueError(
+                f"AELIB_PROFILE is {from_environment!r}; expected one of {PROFILE_NAMES}."
+            )
+        name = from_environment
+    name = "full" if name is None else name
+    if not isinstance(name, str) or name not in PROFILE_NAMES:
         raise ValueError(f"Unknown profile {name!r}; expected one of {PROFILE_NAMES}.")
-    sizes = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "train_size": train_size,
-        "test_size": test_size,
-    }
+    sizes = {"epochs": epochs, "batch_size": batch_size}
+    sizes.update(train_size=train_size, test_size=test_size)
     for key, value in sizes.items():
-        if value is None and key in ("train_size", "test_size"):
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, not {value!r}.")
-    if name == "full":
-        return Profile(name=name, data_source="auto", **sizes)
-    capped = {
-        key: _SMOKE_CAPS[key] if value is None else min(value, _SMOKE_CAPS[key])
-        for key, value in sizes.items()
-    }
-    return Profile(name=name, data_source="embedded", **capped)
+        if value is not None or key in ("epochs", "batch_size"):
+            sizes[key] = _positive_integer(key, value)
+    if name == "smoke":
+        sizes = {
+            key: _SMOKE_CAPS[key] if value is None else min(value, _SMOKE_CAPS[key])
+            for key, value in sizes.items()
+        }
+    return Profile(name=name, data_source=_DATA_SOURCES[name], **sizes)
+
+
+def _positive_integer(key: str, value) -> int:
+    """``value`` as an int >= 1 (Python or numpy integer, not bool); ValueError names ``key``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{key} must be a positive integer, not {value!r}.")
+    value = operator.index(value)
+    if value < 1:
+        raise ValueError(f"{key} must be a positive integer, not {value!r}.")
+    return value

@@ -3,7 +3,8 @@
 Each executed recipe writes ``<directory>/<recipe>.json`` with the keys ``recipe``, ``profile``,
 ``data_source``, ``metrics`` (a flat mapping of metric names to numbers), ``seconds`` (per
 phase), ``versions`` and ``hardware``. The directory is the ``directory`` argument, else
-``$AELIB_RESULTS_DIR``, else ``results/`` under the current folder. Files are written atomically.
+``$AELIB_RESULTS_DIR``, else ``results/`` under the current folder. Files are written atomically
+(mode 0644, flushed to disk before the rename); both functions reject a malformed record.
 
 >>> timer = PhaseTimer()
 >>> with timer("train"):
@@ -18,6 +19,7 @@ import contextlib
 import importlib.metadata
 import json
 import math
+import numbers
 import os
 import platform
 import re
@@ -67,23 +69,20 @@ def save_record(
     seconds: Mapping[str, float],
     directory: str | os.PathLike | None = None,
 ) -> Path:
-    """Write the recipe's record as JSON (atomically) and return its path."""
-    if not re.fullmatch(r"[a-z0-9_]+", recipe or ""):
-        raise ValueError(f"recipe must be a lowercase identifier like 'vanilla', not {recipe!r}.")
-    if profile not in PROFILE_NAMES:
-        raise ValueError(f"profile must be one of {PROFILE_NAMES}, not {profile!r}.")
-    # A record names the source that was used, never "auto".
-    if data_source not in SOURCES[1:]:
-        raise ValueError(f"data_source must be one of {SOURCES[1:]}, not {data_source!r}.")
+    """Write the recipe's record as JSON (atomically, mode 0644) and return its path.
+
+    ``metrics``: names to finite numbers; ``seconds``: phase names to finite numbers >= 0.
+    """
     record = {
         "recipe": recipe,
         "profile": profile,
         "data_source": data_source,
         "metrics": _check_numbers("metrics", metrics),
-        "seconds": _check_numbers("seconds", seconds),
+        "seconds": _check_numbers("seconds", seconds, minimum=0.0),
         "versions": describe_versions(),
         "hardware": describe_hardware(),
     }
+    _check_record(record)
     folder = Path(directory or os.environ.get("AELIB_RESULTS_DIR") or "results")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{recipe}.json"
@@ -92,33 +91,92 @@ def save_record(
 
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it.
+    """Write ``text`` to ``path`` (mode 0644) through a temporary file in the same folder.
 
-    A reader sees the old file or the new one, never half of one.
+    The temporary file is flushed to disk before it replaces ``path``, so a reader (or a crash)
+    sees the old file or the new one, never half of one.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(handle, "w") as file:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp creates the file readable by its owner only; records and pages are public.
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
 
 
 def load_record(path: str | os.PathLike) -> dict:
-    """Read a record written by :func:`save_record`; ValueError if a key is missing."""
-    with open(path) as file:
-        try:
+    """Read a record written by :func:`save_record`; ValueError naming ``path`` if malformed."""
+    try:
+        with open(path, encoding="utf-8") as file:
             record = json.load(file)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON: {error}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    _check_record(record, str(path))
+    return record
+
+
+def _check_record(record, where: str | None = None) -> None:
+    """ValueError (naming the file ``where``) unless ``record`` has every key, of the right type."""
+    prefix = f"{where}: " if where else ""
+    if not isinstance(record, dict):
+        raise ValueError(
+            f"{where or 'the record'} holds {json.dumps(record)[:80]}; expected "
+            f"a JSON object with the keys {list(_REQUIRED_KEYS)}."
+        )
     missing = [key for key in _REQUIRED_KEYS if key not in record]
     if missing:
-        raise ValueError(f"{path} lacks the keys {missing}.")
-    return record
+        raise ValueError(f"{where or 'the record'} lacks the keys {missing}.")
+    recipe = record["recipe"]
+    if not isinstance(recipe, str) or not re.fullmatch(r"[a-z0-9_]+", recipe):
+        raise ValueError(
+            f"{prefix}recipe must be a lowercase identifier like 'vanilla', not {_short(recipe)}."
+        )
+    if not isinstance(record["profile"], str) or record["profile"] not in PROFILE_NAMES:
+        raise ValueError(
+            f"{prefix}profile must be one of {PROFILE_NAMES}, not {_short(record['profile'])}."
+        )
+    # A record names the source that was used, never "auto".
+    if not isinstance(record["data_source"], str) or record["data_source"] not in SOURCES[1:]:
+        raise ValueError(
+            f"{prefix}data_source must be one of {SOURCES[1:]}, "
+            f"not {_short(record['data_source'])}."
+        )
+    _check_numbers("metrics", record["metrics"], where=where)
+    _check_numbers("seconds", record["seconds"], minimum=0.0, where=where)
+    versions = record["versions"]
+    if not isinstance(versions, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in versions.items()
+    ):
+        raise ValueError(f"{prefix}versions must map package names to version strings.")
+    if not isinstance(record["hardware"], dict):
+        raise ValueError(
+            f"{prefix}hardware must be a mapping (cpu, cpu_count, gpus), "
+            f"not {_short(record['hardware'])}."
+        )
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the folder entry of a renamed file too; best effort (not every system allows it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def describe_versions() -> dict[str, str]:
@@ -166,19 +224,45 @@ def _gpu_names() -> list[str]:
     return names
 
 
-def _check_numbers(label: str, values: Mapping[str, float]) -> dict[str, float]:
+def _check_numbers(
+    label: str, values, minimum: float | None = None, where: str | None = None
+) -> dict[str, float]:
+    """``values`` as names to finite floats (>= ``minimum``), or ValueError naming the key."""
+    prefix = f"{where}: " if where else ""
     if not isinstance(values, Mapping):
-        raise ValueError(f"{label} must be a mapping of names to numbers, not {type(values)}.")
+        raise ValueError(
+            f"{prefix}{label} must be a mapping of names to numbers, not {type(values).__name__}."
+        )
     checked = {}
     for name, value in values.items():
         if not isinstance(name, str) or not name:
-            raise ValueError(f"{label} keys must be non-empty strings, got {name!r}.")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            try:
-                value = float(value)  # numpy scalars
-            except (TypeError, ValueError):
-                raise ValueError(f"{label}[{name!r}] is not a number: {value!r}.") from None
-        if not math.isfinite(value):
-            raise ValueError(f"{label}[{name!r}] is not finite: {value!r}.")
-        checked[name] = float(value)
+            raise ValueError(f"{prefix}{label} keys must be non-empty strings, got {name!r}.")
+        number = _as_number(value)
+        if number is None:
+            raise ValueError(
+                f"{prefix}{label}[{name!r}] is not a number: {_short(value)}; expected a finite "
+                f"int or float."
+            )
+        if not math.isfinite(number):
+            raise ValueError(f"{prefix}{label}[{name!r}] is not finite: {number!r}.")
+        if minimum is not None and number < minimum:
+            raise ValueError(f"{prefix}{label}[{name!r}] is {number!r}; expected >= {minimum}.")
+        checked[name] = number
     return checked
+
+
+def _as_number(value) -> float | None:
+    """A real number (Python or numpy, or a 0-d numeric array) as float; None for anything else.
+
+    Strings, booleans and None are not numbers here, even where ``float()`` would take them.
+    """
+    if isinstance(value, bool | str | bytes) or value is None:
+        return None
+    dtype = getattr(value, "dtype", None)
+    is_scalar_array = getattr(value, "shape", None) == () and getattr(dtype, "kind", "") in "iuf"
+    if not (isinstance(value, numbers.Real) or is_scalar_array):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # An integer too large for a float is no measurement either.
+        return math.inf

@@ -1,4 +1,8 @@
+import json
 import os
+import re
+import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,23 +51,63 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["vanilla.json"]
 
 
+def test_records_are_public_and_flushed_before_the_rename(tmp_path, monkeypatch):
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda *a: (calls.append("replace"), real_replace(*a))[1])
+    path = results.save_record("vanilla", "full", "dir", {"a": 1.0}, {}, tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    # The file's data reaches the disk before the rename, the folder entry after it.
+    assert calls == ["fsync", "replace", "fsync"]
+
+
 @pytest.mark.parametrize(
-    ("recipe", "metrics", "message"),
+    ("recipe", "metrics", "seconds", "message"),
     [
-        ("Vanilla AE", {}, "lowercase"),
-        ("vanilla", {"bce": float("nan")}, "not finite"),
-        ("vanilla", {"bce": "low"}, "not a number"),
-        ("vanilla", [("bce", 1.0)], "mapping"),
+        ("Vanilla AE", {}, {}, "lowercase"),
+        ("vanilla", {"bce": float("nan")}, {}, "metrics['bce'] is not finite"),
+        ("vanilla", {"bce": float("inf")}, {}, "metrics['bce'] is not finite"),
+        ("vanilla", {"bce": np.float32("-inf")}, {}, "metrics['bce'] is not finite"),
+        ("vanilla", {"bce": "low"}, {}, "metrics['bce'] is not a number: 'low'"),
+        ("vanilla", {"bce": "1.5"}, {}, "metrics['bce'] is not a number: '1.5'"),
+        ("vanilla", {"bce": True}, {}, "metrics['bce'] is not a number: True"),
+        ("vanilla", {"bce": np.bool_(False)}, {}, "metrics['bce'] is not a number"),
+        ("vanilla", {"bce": None}, {}, "metrics['bce'] is not a number: None"),
+        ("vanilla", {"bce": [0.1]}, {}, "metrics['bce'] is not a number: [0.1]"),
+        ("vanilla", {"bce": np.array([0.1, 0.2])}, {}, "metrics['bce'] is not a number"),
+        ("vanilla", {"bce": 1 + 2j}, {}, "metrics['bce'] is not a number"),
+        ("vanilla", {"bce": 10**400}, {}, "metrics['bce'] is not finite"),
+        ("vanilla", {"": 1.0}, {}, "metrics keys must be non-empty strings"),
+        ("vanilla", {3: 1.0}, {}, "metrics keys must be non-empty strings"),
+        ("vanilla", [("bce", 1.0)], {}, "metrics must be a mapping"),
+        ("vanilla", {}, {"train": -1.0}, "seconds['train'] is -1.0; expected >= 0"),
+        ("vanilla", {}, {"train": "60"}, "seconds['train'] is not a number"),
+        ("vanilla", {}, None, "seconds must be a mapping"),
     ],
 )
-def test_bad_records_raise_value_error(tmp_path, recipe, metrics, message):
-    with pytest.raises(ValueError, match=message):
-        results.save_record(recipe, "smoke", "embedded", metrics, {}, tmp_path)
+def test_bad_records_raise_value_error_naming_the_key(tmp_path, recipe, metrics, seconds, message):
+    with pytest.raises(ValueError, match=re.escape(message) if recipe == "vanilla" else message):
+        results.save_record(recipe, "smoke", "embedded", metrics, seconds, tmp_path)
+    assert not list(tmp_path.iterdir())  # Nothing is written half.
+
+
+def test_numbers_of_every_numeric_kind_are_stored_as_floats(tmp_path):
+    metrics = {"a": 1, "b": np.float32(0.5), "c": np.int64(7), "d": np.array(0.25), "e": -3.0}
+    path = results.save_record("vanilla", "smoke", "embedded", metrics, {"train": 0}, tmp_path)
+    stored = results.load_record(path)["metrics"]
+    assert stored == {"a": 1.0, "b": 0.5, "c": 7.0, "d": 0.25, "e": -3.0}
 
 
 @pytest.mark.parametrize(
     ("profile", "data_source", "message"),
-    [("medium", "dir", "profile"), ("full", "internet", "data_source")],
+    [
+        ("medium", "dir", "profile"),
+        ("full", "internet", "data_source"),
+        ("full", "auto", "data_source"),
+        (None, "dir", "profile"),
+        ("full", ["dir"], "data_source"),
+    ],
 )
 def test_unknown_profile_or_source_raises_value_error(tmp_path, profile, data_source, message):
     with pytest.raises(ValueError, match=message):
@@ -77,6 +121,81 @@ def test_load_record_rejects_incomplete_files(tmp_path):
     (tmp_path / "y.json").write_text("{")
     with pytest.raises(ValueError, match="not valid JSON"):
         results.load_record(tmp_path / "y.json")
+
+
+def _good_record():
+    return {
+        "recipe": "vanilla",
+        "profile": "full",
+        "data_source": "dir",
+        "metrics": {"bce": 0.1},
+        "seconds": {"train": 1.0},
+        "versions": {"numpy": "2.0"},
+        "hardware": {"cpu": "x", "cpu_count": 2, "gpus": []},
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("null", "holds null; expected a JSON object"),
+        ("3", "holds 3; expected a JSON object"),
+        ("[1, 2]", "holds [1, 2]; expected a JSON object"),
+        ('"vanilla"', 'holds "vanilla"; expected a JSON object'),
+        ("", "not valid JSON"),
+        ("\udcff", "not valid JSON"),
+        ("[" * 100_000, "not valid JSON"),
+    ],
+)
+def test_load_record_rejects_json_that_is_not_an_object(tmp_path, text, message):
+    path = tmp_path / "record.json"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(ValueError, match=re.escape(message)) as raised:
+        results.load_record(path)
+    assert str(path) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("recipe", 3, "recipe must be a lowercase identifier"),
+        ("recipe", "Vanilla", "recipe must be a lowercase identifier"),
+        ("profile", "medium", "profile must be one of"),
+        ("profile", None, "profile must be one of"),
+        ("data_source", "auto", "data_source must be one of"),
+        ("data_source", ["dir"], "data_source must be one of"),
+        ("metrics", {"bce": "0.1"}, "metrics['bce'] is not a number"),
+        ("metrics", {"bce": float("nan")}, "metrics['bce'] is not finite"),
+        ("metrics", {"bce": True}, "metrics['bce'] is not a number"),
+        ("metrics", {"bce": None}, "metrics['bce'] is not a number"),
+        ("metrics", [0.1], "metrics must be a mapping"),
+        ("metrics", None, "metrics must be a mapping"),
+        ("seconds", {"train": -2.0}, "seconds['train'] is -2.0; expected >= 0"),
+        ("seconds", {"train": float("inf")}, "seconds['train'] is not finite"),
+        ("seconds", 60, "seconds must be a mapping"),
+        ("versions", {"numpy": 2}, "versions must map package names to version strings"),
+        ("versions", "2.0", "versions must map package names to version strings"),
+        ("hardware", "a laptop", "hardware must be a mapping"),
+    ],
+)
+def test_load_record_checks_every_key(tmp_path, key, value, message):
+    record = _good_record()
+    record[key] = value
+    path = tmp_path / "vanilla.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=re.escape(message)) as raised:
+        results.load_record(path)
+    assert str(raised.value).startswith(f"{path}: ")
+
+
+def test_load_record_accepts_a_good_record_and_every_committed_one(tmp_path):
+    path = tmp_path / "vanilla.json"
+    path.write_text(json.dumps(_good_record()))
+    assert results.load_record(path) == _good_record()
+    committed = sorted((Path(__file__).resolve().parents[1] / "results").glob("*.json"))
+    assert committed
+    for path in committed:
+        assert results.load_record(path)["profile"] == "full"
 
 
 def test_phase_timer_accumulates():
