@@ -72,11 +72,18 @@ def show_run_banner(profile, dataset) -> None:
     """Display which profile and which data source this page was executed with."""
     from IPython.display import Markdown, display
 
-    note = (
-        "the published numbers"
-        if profile.name == "full"
-        else "a quick check on a small embedded sample, not the published numbers"
-    )
+    if profile.name == "full" and dataset.source == "embedded":
+        # Only AELIB_ALLOW_SAMPLE=1 gets here (aelib.data); the page must not pass for the real one.
+        note = (
+            "**on the embedded sample, NOT the real dataset: these are NOT the published "
+            "numbers** (AELIB_ALLOW_SAMPLE=1 allowed it)"
+        )
+    elif profile.name == "full":
+        note = "the published numbers"
+    elif dataset.source == "embedded":
+        note = "a quick check on a small embedded sample, not the published numbers"
+    else:
+        note = "a quick check on a small subset, not the published numbers"
     display(
         Markdown(
             f"> **Executed with the `{profile.name}` profile** ({note}) on {dataset.description}: "
