@@ -33,6 +33,13 @@ def test_local_remote_holds_the_commit_the_recipes_pin(tmp_path):
         ["git", "--git-dir", str(remote), "cat-file", "-t", pin], capture_output=True, text=True
     )
     assert found.stdout.strip() == "commit", found.stderr
+    # The remote's HEAD is the branch, so a clone has a checkout (pip needs it to pin a commit).
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(remote), str(clone)], check=True)
+    head = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
+    assert head.returncode == 0, head.stderr
 
 
 def test_git_url_is_redirected_to_the_local_remote(tmp_path):

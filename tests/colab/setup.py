@@ -91,7 +91,9 @@ def make_local_remote(workdir: Path, branch: str) -> tuple[Path, str]:
     """
     remote = workdir / "aebook.git"
     shutil.rmtree(remote, ignore_errors=True)
-    run(["git", "init", "-q", "--bare", str(remote)])
+    # As on GitHub, the remote's HEAD names the branch: a clone then checks it out, which pip
+    # needs before it checks out a pinned commit (with an unborn HEAD, `git rev-parse HEAD` fails).
+    run(["git", "init", "-q", "--bare", f"--initial-branch={branch}", str(remote)])
     # `git stash create` makes a commit of the working tree without touching it (empty if clean).
     identity = {"GIT_AUTHOR_NAME": "aebook", "GIT_AUTHOR_EMAIL": "aebook@localhost"}
     identity |= {"GIT_COMMITTER_NAME": "aebook", "GIT_COMMITTER_EMAIL": "aebook@localhost"}
