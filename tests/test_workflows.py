@@ -306,3 +306,16 @@ def test_check_sources_command_exit_status_and_messages(tmp_path, capsys):
     assert "must not be published" in error
     assert report.main(["check-sources", str(tmp_path / "absent")]) == 1
     assert "No results folder" in capsys.readouterr().err
+
+
+def test_ci_clones_the_history_that_the_aelib_pin_check_needs():
+    (job,) = _load("ci.yml")["jobs"].values()
+    (checkout,) = [step for step in job["steps"] if "actions/checkout" in step.get("uses", "")]
+    # A shallow clone lacks the commit the install cells pin: make test's sync check would fail.
+    assert checkout["with"]["fetch-depth"] == 0
+
+
+def test_the_gpu_job_sanitizes_each_notebook_it_executes():
+    commands = _commands(_load("book.yml")["jobs"]["execute"])
+    executed = commands.index("papermill")
+    assert commands.index('aelib.book sanitize "_build/executed/$NOTEBOOK"') > executed
