@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 _SPEC = importlib.util.spec_from_file_location("colab_setup", ROOT / "tests" / "colab" / "setup.py")
 colab_setup = importlib.util.module_from_spec(_SPEC)
@@ -66,3 +68,27 @@ def test_git_url_is_redirected_to_the_local_remote(tmp_path):
 
 def test_missing_interpreter_falls_back_to_this_one():
     assert colab_setup.find_python("python3.99") == sys.executable
+
+
+def test_worker_environment_sees_the_base_packages_but_keeps_its_own_folder(tmp_path):
+    base = tmp_path / "base"  # Plays the Colab-like environment: one package, no aelib.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(base)], check=True)
+    (next(base.glob("lib/python*/site-packages")) / "colab_only.py").write_text("")
+    python = colab_setup.make_worker_environment(base, tmp_path / "gw0")
+    probe = subprocess.run(
+        [str(python), "-c", "import sys, colab_only; print(sys.prefix, colab_only.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
+    prefix, module_file = probe.stdout.split()
+    # The worker is an environment of its own (pip installs there), reading base's packages.
+    assert Path(prefix) == tmp_path / "gw0", probe.stderr
+    assert module_file.startswith(str(base)), module_file
+    assert colab_setup.aelib_installed(python) is None
+
+
+def test_worker_names_follow_pytest_xdist():
+    assert colab_setup.worker_names(2) == ["main", "gw0", "gw1"]
+    with pytest.raises(ValueError, match="at least 1"):
+        colab_setup.worker_names(0)

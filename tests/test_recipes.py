@@ -1,7 +1,9 @@
 """Execute every recipe with papermill in the smoke profile and check what it computed.
 
 `make smoke` runs them on this environment's kernel; `make colab` on a Colab-like kernel
-(tests/colab/setup.py), where each notebook's first cell must install aelib itself.
+(tests/colab/setup.py), where each notebook's first cell must install aelib itself, two
+recipes at a time (pytest-xdist). The same execution also serves nbval's check: the outputs
+of the cells marked NBVAL_CHECK_OUTPUT must match the committed notebook's.
 
 The executed notebooks land in _build/executed/, where `make html` builds the book from them.
 """
@@ -12,6 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import notebook_outputs
 import papermill
 import pytest
 
@@ -21,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ROOT / "_build" / "executed" / "recipes"
 SMOKE_RESULTS = ROOT / "_build" / "results"
 NOTEBOOKS = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
+SANITIZE_RULES = ROOT / "tests" / "nbval_sanitize.cfg"
 
 
 def _check_vanilla(metrics):
@@ -229,6 +233,11 @@ def _colab_kernel():
     if os.environ.get("AELIB_SMOKE_KERNEL") != "aebook-colab":
         return None
     facts = json.loads((ROOT / "_build" / "colab" / "kernel.json").read_text())
+    # Each pytest-xdist worker has an environment and a kernel of its own (tests/colab/setup.py).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if worker not in facts["workers"]:
+        raise RuntimeError(f"no Colab-like kernel for worker {worker}: run make colab-env")
+    facts.update(facts["workers"][worker])
     # The pinned requirement each notebook's install cell holds, e.g.
     # "aelib @ git+https://github.com/aebook/aebook@<40 hex digits>".
     facts["pin_pattern"] = re.compile(r'"aelib @ git\+(?P<url>[^"@]+)@(?P<commit>[0-9a-f]{40})"')
@@ -257,7 +266,7 @@ def test_recipe_runs_in_the_smoke_profile(notebook, tmp_path, monkeypatch):
         str(EXECUTED / notebook.name),
         parameters={"PROFILE": "smoke"},
         cwd=str(notebook.parent),
-        kernel_name=os.environ.get("AELIB_SMOKE_KERNEL", "python3"),
+        kernel_name=colab["kernel"] if colab else os.environ.get("AELIB_SMOKE_KERNEL", "python3"),
         progress_bar=False,
     )
     if colab:
@@ -281,3 +290,9 @@ def test_recipe_runs_in_the_smoke_profile(notebook, tmp_path, monkeypatch):
     # Keep the record beside the executed notebook, for the book build and for people.
     SMOKE_RESULTS.mkdir(parents=True, exist_ok=True)
     (SMOKE_RESULTS / records[0].name).write_text(records[0].read_text())
+    # nbval's check on this same execution: the outputs that must not drift (the cells marked
+    # NBVAL_CHECK_OUTPUT) agree with the committed notebook's, after nbval's sanitizing rules.
+    problems = notebook_outputs.compare_checked_outputs(
+        notebook, EXECUTED / notebook.name, notebook_outputs.read_patterns(SANITIZE_RULES)
+    )
+    assert not problems, "\n\n".join(problems)

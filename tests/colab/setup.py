@@ -13,10 +13,13 @@
    ``pip install "aelib @ git+URL@COMMIT"`` is exercised exactly as written. The cell pins the
    last commit that changed aelib (``make sync``), so aelib's uncommitted changes are not what
    it installs: commit them, sync, and run this again;
-4. writes the kernel spec ``aebook-colab`` (found with ``JUPYTER_PATH=_build/colab/jupyter``)
-   and ``_build/colab/kernel.json``, which tells the tests the interpreter, the URL and the pin.
+4. gives each test worker (``main``, and ``gw0``... for ``pytest -n``) an environment of its own
+   on top of that one, so that two notebooks installing aelib at once never share a pip;
+5. writes one kernel spec per worker, ``aebook-colab-<worker>`` (found with
+   ``JUPYTER_PATH=_build/colab/jupyter``), and ``_build/colab/kernel.json``, which tells the
+   tests each worker's interpreter, the URL and the pin.
 
-Usage: ``python tests/colab/setup.py [--python python3.12]``.
+Usage: ``python tests/colab/setup.py [--python python3.12] [--workers 2]``.
 """
 
 from __future__ import annotations
@@ -84,6 +87,37 @@ def make_environment(venv: Path, python: str) -> Path:
     return interpreter
 
 
+def make_worker_environment(base: Path, worker: Path) -> Path:
+    """An environment whose own site-packages (empty at first) sits in front of ``base``'s.
+
+    The notebooks' install cells put aelib into the worker's folder; Colab's packages come
+    from ``base``, installed once.
+    """
+    interpreter = worker / "bin" / "python"
+    if not interpreter.exists():
+        run([str(base / "bin" / "python"), "-m", "venv", "--without-pip", str(worker)])
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    base_packages = run([str(base / "bin" / "python"), "-c", code]).strip()
+    worker_packages = Path(run([str(interpreter), "-c", code]).strip())
+    # A .pth line that starts with "import" runs at start-up: addsitedir also reads base's .pth.
+    (worker_packages / "_colab_base.pth").write_text(
+        f"import site; site.addsitedir({base_packages!r})\n"
+    )
+    # A reused worker still has the aelib its last notebook installed; Colab starts without.
+    if aelib_installed(interpreter) is not None:
+        run([str(interpreter), "-m", "pip", "uninstall", "-q", "-y", "aelib"])
+    if aelib_installed(interpreter) is not None:
+        raise RuntimeError(f"aelib is still installed in the Colab-like environment {worker}.")
+    return interpreter
+
+
+def worker_names(count: int) -> list[str]:
+    """``main`` for a plain pytest run, then pytest-xdist's ``gw0``, ``gw1``... for ``-n count``."""
+    if count < 1:
+        raise ValueError(f"--workers must be at least 1, not {count}.")
+    return ["main"] + [f"gw{index}" for index in range(count)]
+
+
 def make_local_remote(workdir: Path, branch: str) -> tuple[Path, str]:
     """A bare clone of this checkout whose ``branch`` is HEAD plus uncommitted tracked changes.
 
@@ -136,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default="python3.12", help="interpreter for the environment")
     parser.add_argument("--workdir", type=Path, default=ROOT / "_build" / "colab")
+    parser.add_argument("--workers", type=int, default=2, help="parallel test workers (-n)")
     arguments = parser.parse_args(argv)
     workdir = arguments.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -166,21 +201,27 @@ def main(argv: list[str] | None = None) -> int:
     uncommitted = run(["git", "status", "--porcelain", "--", "aelib", "pyproject.toml"], cwd=ROOT)
     if uncommitted.strip():
         print(f"warning: uncommitted changes the notebooks will not install:\n{uncommitted}")
-    spec = workdir / "jupyter" / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
-    kernel = {
-        "argv": [str(interpreter), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"Colab-like ({versions})",
-        "language": "python",
-        "env": kernel_environment(workdir, remote, url),
-    }
-    (spec / "kernel.json").write_text(json.dumps(kernel, indent=2))
-    facts = {"python": str(interpreter), "commit": commit, "url": url, "branch": branch}
-    facts["pin"] = pin
+    environment = kernel_environment(workdir, remote, url)
+    workers = {}
+    for worker in worker_names(arguments.workers):
+        python = make_worker_environment(workdir / "venv", workdir / "workers" / worker)
+        name = f"{KERNEL_NAME}-{worker}"
+        spec = workdir / "jupyter" / "kernels" / name
+        spec.mkdir(parents=True, exist_ok=True)
+        kernel = {
+            "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"Colab-like ({versions}), {worker}",
+            "language": "python",
+            "env": environment,
+        }
+        (spec / "kernel.json").write_text(json.dumps(kernel, indent=2))
+        workers[worker] = {"python": str(python), "kernel": name}
+    facts = {"workers": workers, "commit": commit, "url": url, "branch": branch, "pin": pin}
     (workdir / "kernel.json").write_text(json.dumps({**facts, "versions": versions}, indent=2))
     print(
-        f"Colab-like kernel {KERNEL_NAME!r} ready in {time.perf_counter() - started:.0f} s: "
-        f"{versions}; aelib will come from {url}@{pin[:12]} (the recipes' pin)"
+        f"Colab-like kernels {KERNEL_NAME}-{{{','.join(workers)}}} ready in "
+        f"{time.perf_counter() - started:.0f} s: {versions}; aelib will come from "
+        f"{url}@{pin[:12]} (the recipes' pin)"
     )
     return 0
 
