@@ -2,7 +2,8 @@
 
 Each executed recipe writes ``<directory>/<recipe>.json`` with the keys ``recipe``, ``profile``,
 ``data_source``, ``metrics`` (a flat mapping of metric names to numbers), ``seconds`` (per
-phase), ``versions`` and ``hardware``. The directory is the ``directory`` argument, else
+phase), ``versions`` and ``hardware``, and the ``headline`` the recipe declares for the results
+table (see :data:`HEADLINE_KEYS`). The directory is the ``directory`` argument, else
 ``$AELIB_RESULTS_DIR``, else ``results/`` under the current folder. Files are written atomically
 (mode 0644, flushed to disk before the rename); both functions reject a malformed record.
 
@@ -33,6 +34,7 @@ from aelib.data import SOURCES
 from aelib.profiles import PROFILE_NAMES
 
 __all__ = [
+    "HEADLINE_KEYS",
     "PhaseTimer",
     "describe_hardware",
     "describe_versions",
@@ -42,6 +44,17 @@ __all__ = [
 ]
 
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
+
+HEADLINE_KEYS = {
+    "title": "the recipe's short name in the results table, e.g. 'Vanilla'",
+    "metric": "the key in metrics of the recipe's headline number",
+    "label": "what that number is, with its unit, e.g. 'conv autoencoder, PSNR (dB)'",
+    "baseline_metric": "the key in metrics of the baseline it is measured against",
+    "baseline_label": "what the baseline is, e.g. 'PCA, same 128-number code'",
+    "seed_figure": "the seed text's own figure as it gives it, or '' when it gives none",
+    "percent": "True when both numbers are fractions to show as percentages",
+}
+"""The keys of a recipe's ``headline``, each with what it holds."""
 _PACKAGES = ("aelib", "tensorflow", "jax", "keras", "numpy", "scikit-learn", "scikit-image")
 
 
@@ -68,10 +81,12 @@ def save_record(
     metrics: Mapping[str, float],
     seconds: Mapping[str, float],
     directory: str | os.PathLike | None = None,
+    headline: Mapping[str, object] | None = None,
 ) -> Path:
     """Write the recipe's record as JSON (atomically, mode 0644) and return its path.
 
-    ``metrics``: names to finite numbers; ``seconds``: phase names to finite numbers >= 0.
+    ``metrics``: names to finite numbers; ``seconds``: phase names to finite numbers >= 0;
+    ``headline``: the recipe's row of the results table, keyed as :data:`HEADLINE_KEYS`.
     """
     record = {
         "recipe": recipe,
@@ -82,6 +97,10 @@ def save_record(
         "versions": describe_versions(),
         "hardware": describe_hardware(),
     }
+    if headline is not None:
+        if not isinstance(headline, Mapping):
+            raise ValueError(f"headline must be a mapping, not {_short(headline)}.")
+        record["headline"] = {"seed_figure": "", "percent": False, **dict(headline)}
     _check_record(record)
     folder = Path(directory or os.environ.get("AELIB_RESULTS_DIR") or "results")
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,6 +181,36 @@ def _check_record(record, where: str | None = None) -> None:
             f"{prefix}hardware must be a mapping (cpu, cpu_count, gpus), "
             f"not {_short(record['hardware'])}."
         )
+    if "headline" in record:
+        _check_headline(record["headline"], record["metrics"], prefix)
+
+
+def _check_headline(headline, metrics, prefix: str) -> None:
+    """ValueError unless ``headline`` has exactly HEADLINE_KEYS, naming metrics that exist."""
+    if not isinstance(headline, dict):
+        raise ValueError(f"{prefix}headline must be a mapping, not {_short(headline)}.")
+    missing = sorted(set(HEADLINE_KEYS) - set(headline))
+    unknown = sorted(set(headline) - set(HEADLINE_KEYS))
+    if missing or unknown:
+        raise ValueError(
+            f"{prefix}headline lacks {missing} and has unknown keys {unknown}; "
+            f"expected exactly {list(HEADLINE_KEYS)}."
+        )
+    for key in HEADLINE_KEYS:
+        expected = bool if key == "percent" else str
+        if not isinstance(headline[key], expected):
+            raise ValueError(
+                f"{prefix}headline[{key!r}] must be {expected.__name__} "
+                f"({HEADLINE_KEYS[key]}), not {_short(headline[key])}."
+            )
+    for key in ("title", "metric", "label", "baseline_metric", "baseline_label"):
+        if not headline[key].strip():
+            raise ValueError(f"{prefix}headline[{key!r}] is empty: {HEADLINE_KEYS[key]}.")
+    for key in ("metric", "baseline_metric"):
+        if headline[key] not in metrics:
+            raise ValueError(
+                f"{prefix}headline[{key!r}] is {headline[key]!r}, which is not in metrics."
+            )
 
 
 def _short(value) -> str:

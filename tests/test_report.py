@@ -33,7 +33,7 @@ def test_table_has_one_row_per_record_in_book_order(tmp_path):
     _write(
         tmp_path,
         "dimensionality_reduction",
-        {"ae_accuracy_mean": 0.9843, "pca_accuracy_mean": 0.98},
+        {"ae_4_knn_accuracy": 0.9843, "pca_4_knn_accuracy": 0.98},
     )
     lines = report.headline_table(tmp_path).splitlines()
     assert len(lines) == 2 + 3
@@ -88,3 +88,52 @@ def test_page_command_writes_the_table(tmp_path):
     text = output.read_text()
     assert text.startswith("# Results\n") and "| Vanilla |" in text
     assert not list(output.parent.glob(".results.md.*"))  # No temporary file is left behind.
+
+
+def _declared(title, metric, baseline, **extra):
+    return {
+        "title": title,
+        "metric": metric,
+        "label": f"{metric} label",
+        "baseline_metric": baseline,
+        "baseline_label": f"{baseline} label",
+        **extra,
+    }
+
+
+def test_a_declared_headline_needs_no_entry_here_and_book_order_follows_the_notebooks(
+    tmp_path, monkeypatch
+):
+    # A recipe this module knows nothing about: its record says what its headline is.
+    (tmp_path / "recipes").mkdir()
+    for source in ("01_zeta.py", "02_alpha.py"):
+        (tmp_path / "recipes" / source).write_text("")
+    monkeypatch.chdir(tmp_path)
+    metrics = {"ours": 0.91, "theirs": 0.5}
+    for recipe, title in (("alpha", "Alpha"), ("zeta", "Zeta")):
+        headline = _declared(title, "ours", "theirs", seed_figure="80%", percent=True)
+        results.save_record(recipe, "full", "dir", metrics, {"train": 60.0}, "out", headline)
+    lines = report.headline_table("out").splitlines()
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| Zeta", "| Alpha"]
+    assert lines[2].split(" | ")[1:6] == ["ours label", "91.0%", "theirs label", "50.0%", "80%"]
+    assert report.missing_records("out") == [
+        recipe for recipe in report.HEADLINES if recipe not in ("alpha", "zeta")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("headline", "message"),
+    [
+        (_declared("A", "absent", "theirs"), r"headline\['metric'\] is 'absent'"),
+        (_declared("A", "ours", "theirs", percent="yes"), r"headline\['percent'\] must be bool"),
+        (_declared("", "ours", "theirs"), r"headline\['title'\] is empty"),
+        ({"title": "A", "metric": "ours"}, "headline lacks"),
+        (_declared("A", "ours", "theirs", colour="red"), r"unknown keys \['colour'\]"),
+        (["ours"], "headline must be a mapping"),
+    ],
+)
+def test_a_malformed_headline_is_refused_when_saved(tmp_path, headline, message):
+    with pytest.raises(ValueError, match=message):
+        results.save_record(
+            "alpha", "full", "dir", {"ours": 1.0, "theirs": 0.5}, {}, tmp_path, headline
+        )
