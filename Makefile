@@ -68,6 +68,7 @@ html: venv
 	cp -r _config.yml _toc.yml intro.md _static _build/book/
 	cp -r $(EXECUTED)/recipes _build/book/recipes
 	$(BIN)/python -m aelib.report page _build/book/results.md --results $(REPORT_RESULTS)
+	$(BIN)/python -m benchmarks.appendix _build/book/appendix.md
 	$(BIN)/jupyter-book build _build/book --path-output _build/site --warningiserror --nitpick --keep-going --quiet
 	mv _build/site/_build/html _build/html
 	@echo "book: $(CURDIR)/_build/html/index.html"

@@ -30,6 +30,7 @@ __all__ = [
     "HEADLINES",
     "REAL_DATA_SOURCES",
     "Headline",
+    "headline_of",
     "headline_rows",
     "headline_table",
     "load_records",
@@ -159,7 +160,7 @@ def load_records(directory: str | os.PathLike) -> list[dict]:
     if not folder.is_dir():
         raise ValueError(f"No results folder at {folder}.")
     records = [results.load_record(path) for path in sorted(folder.glob("*.json"))]
-    records = [record for record in records if _headline(record) is not None]
+    records = [record for record in records if headline_of(record) is not None]
     return sorted(records, key=lambda record: (_book_position(record["recipe"]), record["recipe"]))
 
 
@@ -167,7 +168,7 @@ def headline_rows(records: list[dict]) -> list[dict[str, str]]:
     """One row of formatted cells (keyed by column name) per record."""
     rows = []
     for record in records:
-        headline = _headline(record)
+        headline = headline_of(record)
         if headline is None:
             raise ValueError(f"No headline is defined for recipe {record['recipe']!r}.")
         metrics = record["metrics"]
@@ -195,7 +196,7 @@ def headline_rows(records: list[dict]) -> list[dict[str, str]]:
     return rows
 
 
-def _headline(record: dict) -> Headline | None:
+def headline_of(record: dict) -> Headline | None:
     """The headline the record declares, else the legacy entry of :data:`HEADLINES`, else None."""
     declared = record.get("headline")
     if declared is not None:

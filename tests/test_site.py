@@ -57,4 +57,19 @@ def test_results_page_shows_the_headline_table():
     html = page.read_text()
     assert "<table" in html
     for record in report.load_records(ROOT / "results"):
-        assert report.HEADLINES[record["recipe"]].title in html, record["recipe"]
+        assert report.headline_of(record).title in html, record["recipe"]
+
+
+def test_appendix_page_shows_every_benchmark_report():
+    from benchmarks import appendix
+
+    page = ROOT / "_build" / "html" / "appendix.html"
+    assert page.exists(), f"{page} missing: run `make html`"
+    html = page.read_text()
+    assert "How the configurations were chosen" in html
+    assert not re.search(r"<p>\|", html), "a Markdown table shows as plain text"
+    tables = sum(
+        len(re.findall(r"^\|[-:| ]+\|$", (appendix.RESULTS / name).read_text(), re.MULTILINE))
+        for name, _ in appendix.SECTIONS
+    )
+    assert html.count("<table") >= tables > 0

@@ -1,0 +1,64 @@
+"""The book's appendix page, "How the configurations were chosen", from the benchmark reports.
+
+The recipes state their training configurations in a sentence or two; the measurements behind
+them are the reports that ``make bench-quality`` and ``make bench-precision`` write to
+``benchmarks/results/``. ``python -m benchmarks.appendix OUT.md`` (run by ``make html``) puts
+those reports on one page, each under the command that reproduces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# Each report, with the command that measures it again.
+SECTIONS = (
+    ("time_to_quality.md", "make bench-quality"),
+    ("precision_xla.md", "make bench-precision"),
+)
+
+_INTRODUCTION = """# How the configurations were chosen
+
+Each recipe trains with a configuration it states in a sentence or two. This appendix holds the
+measurements behind those choices: how long each recipe's configuration takes to reach the
+final quality of the seed text's own training recipe on the same model and data, and how
+mixed precision and XLA change the speed of each model on a GPU. Each section is a report that
+a script in `benchmarks/` wrote, and names the command that measures it again.
+"""
+
+
+def page(results: str | Path = RESULTS) -> str:
+    """The appendix as Markdown: the introduction, then each report one heading level down."""
+    parts = [_INTRODUCTION]
+    for name, command in SECTIONS:
+        path = Path(results) / name
+        if not path.is_file():
+            raise ValueError(f"{path} is missing: run `{command}` to write it.")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if not lines or not lines[0].startswith("# "):
+            raise ValueError(f"{path} must start with a '# ' heading, not {lines[:1]}.")
+        # One page has one title: every heading of a report moves one level down.
+        lines = ["#" + line if line.startswith("#") else line for line in lines]
+        lines.insert(1, f"\nReproduce with `{command}`.")
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m benchmarks.appendix OUT.md [--results DIR]``."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.appendix", description=__doc__)
+    parser.add_argument("output", help="where to write the Markdown page")
+    parser.add_argument("--results", default=str(RESULTS), help="the benchmark reports' folder")
+    arguments = parser.parse_args(argv)
+    from aelib import results
+
+    results.write_text_atomically(arguments.output, page(arguments.results))
+    print(f"wrote {arguments.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
