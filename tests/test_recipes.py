@@ -54,17 +54,30 @@ def _check_denoising(metrics):
 
 
 def _check_dimensionality_reduction(metrics):
-    # The decoder rebuilt from the trained layers reproduces the autoencoder exactly...
-    assert metrics["decoder_max_difference"] < 1e-5
-    # ...and the 32-number codes rebuild digits better than the mean image would (MSE ~0.067).
-    assert metrics["ae_mse"] < 0.06 and metrics["pca_mse"] < 0.06, metrics
-    # Every representation classifies far above chance (10%), with either classifier.
-    for representation in ("ae", "pca", "pixels"):
-        assert metrics[f"{representation}_accuracy_mean"] > 0.6, representation
-        assert metrics[f"{representation}_knn_accuracy"] > 0.6, representation
-    assert 0.0 <= metrics["ae_accuracy_std"] < 0.1
-    # Even two numbers per digit keep some of the classes apart.
-    assert metrics["ae_2d_knn_accuracy"] > 0.2 and metrics["pca_2d_knn_accuracy"] > 0.2, metrics
+    # The sweep: both methods, both readouts and the reconstruction error at every code size.
+    found = [key.split("_") for key in metrics if key.startswith(("ae_", "pca_"))]
+    found = [parts for parts in found if parts[-1] == "mse"]
+    assert sorted((int(size), method) for method, size, _ in found) == [
+        (size, method) for size in (2, 4, 8, 16, 32) for method in ("ae", "pca")
+    ], found
+    for size in (2, 4, 8, 16, 32):
+        for method in ("ae", "pca"):
+            # Each readout of each code is well above chance (10%), even with 2 numbers...
+            for readout in ("knn", "linear"):
+                assert 0.2 < metrics[f"{method}_{size}_{readout}_accuracy"] <= 1.0, (method, size)
+            # ...and each code rebuilds the test digits better than a blank image would.
+            assert 0.0 < metrics[f"{method}_{size}_mse"] < 0.1, (method, size)
+    # PCA's components are nested: each larger code rebuilds strictly better, and the mean
+    # image (MSE ~0.067) is beaten from 2 numbers on; the 32-number code reads out far better.
+    pca_mse = [metrics[f"pca_{size}_mse"] for size in (2, 4, 8, 16, 32)]
+    assert pca_mse == sorted(pca_mse, reverse=True) and len(set(pca_mse)) == 5, pca_mse
+    assert pca_mse[0] < 0.067, pca_mse
+    assert metrics["pca_32_knn_accuracy"] > metrics["pca_2_knn_accuracy"] + 0.2, metrics
+    # A few hundred steps of training (smoke) already make a larger code rebuild better. (The
+    # autoencoder's lead over PCA needs the full training; the committed record shows it.)
+    assert metrics["ae_32_mse"] < metrics["ae_8_mse"] < metrics["ae_2_mse"], metrics
+    # 5-NN on all 784 pixels, the reference of the readouts.
+    assert 0.6 < metrics["pixels_knn_accuracy"] <= 1.0
 
 
 def _check_sparse(metrics):

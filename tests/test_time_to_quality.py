@@ -289,3 +289,10 @@ def test_a_task_trains_ours_and_the_seed_in_alternation(monkeypatch):
     # The seed ends at 16.0 in 60 s; ours first reaches it at its epoch 6, 12 s.
     assert result["summary"]["ratio"] == pytest.approx(12 / 60)
     assert "| 0.200 | alternated | " in time_to_quality.markdown(report)
+
+
+def test_dimensionality_reduction_task_trains_the_recipes_32_number_autoencoder():
+    task = time_to_quality.TASKS["dimensionality_reduction_deep"]
+    (rate,) = time_to_quality.recipe_definitions(task.recipe, ("LEARNING_RATE",)).values()
+    assert task.ours.optimizer.learning_rate == rate
+    assert task.build(()).get_layer("code").units == 32
