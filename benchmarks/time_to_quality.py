@@ -270,16 +270,6 @@ TASKS = {
         Config(_adadelta_keras2, "binary_crossentropy", 256, 50, "Adadelta, batch 256, 50 epochs"),
         BLOG,
     ),
-    "vanilla_conv": Task(
-        "vanilla_conv",
-        "01_vanilla",
-        _build("01_vanilla", "build_conv_autoencoder", "CONV_FILTERS"),
-        _mnist_reconstruction,
-        "PSNR (dB)",
-        Config(_adam(1e-3), "binary_crossentropy", 32, 6, "Adam 1e-3, batch 32, 6 epochs"),
-        Config(_adadelta_keras2, "binary_crossentropy", 128, 50, "Adadelta, batch 128, 50 epochs"),
-        BLOG,
-    ),
     "dimensionality_reduction_deep": Task(
         "dimensionality_reduction_deep",
         "02_dimensionality_reduction",

@@ -29,7 +29,7 @@ def _write_with_hardware(folder, recipe, metrics, hardware):
 
 def test_table_has_one_row_per_record_in_book_order(tmp_path):
     _write(tmp_path, "super_resolution", {"subpixel_psnr": 28.944, "bicubic_psnr": 26.19})
-    _write(tmp_path, "vanilla", {"conv_psnr": 24.3, "pca_32_psnr": 18.561})
+    _write(tmp_path, "vanilla", {"ae_32_psnr": 24.3, "pca_32_psnr": 18.561})
     _write(
         tmp_path,
         "dimensionality_reduction",
@@ -50,12 +50,12 @@ def test_table_has_one_row_per_record_in_book_order(tmp_path):
 
 def test_hardware_names_the_gpu_when_there_is_one(tmp_path):
     hardware = {"cpu": "x", "cpu_count": 16, "gpus": ["NVIDIA H100 80GB HBM3"]}
-    _write(tmp_path, "vanilla", {"conv_psnr": 30.0, "pca_32_psnr": 18.0}, hardware=hardware)
+    _write(tmp_path, "vanilla", {"ae_32_psnr": 30.0, "pca_32_psnr": 18.0}, hardware=hardware)
     assert "NVIDIA H100 80GB HBM3" in report.headline_table(tmp_path)
 
 
 def test_missing_metric_and_missing_folder_raise_value_error(tmp_path):
-    _write(tmp_path, "vanilla", {"conv_psnr": 24.3})
+    _write(tmp_path, "vanilla", {"ae_32_psnr": 24.3})
     with pytest.raises(ValueError, match="pca_32_psnr"):
         report.headline_table(tmp_path)
     with pytest.raises(ValueError, match="No results folder"):
@@ -74,15 +74,15 @@ def test_readme_table_goes_stale_when_a_result_changes(synced_copy):
     assert not book.find_stale_files(tmp_path, revision=pin.group(1))
     record_path = tmp_path / "results" / "vanilla.json"
     record = json.loads(record_path.read_text())
-    record["metrics"]["conv_psnr"] += 1.0
+    record["metrics"]["ae_32_psnr"] += 1.0
     record_path.write_text(json.dumps(record))
     assert book.find_stale_files(tmp_path, revision=pin.group(1)) == [tmp_path / "README.md"]
     book.sync_files(tmp_path, revision=pin.group(1))
-    assert f"{record['metrics']['conv_psnr']:.2f}" in (tmp_path / "README.md").read_text()
+    assert f"{record['metrics']['ae_32_psnr']:.2f}" in (tmp_path / "README.md").read_text()
 
 
 def test_page_command_writes_the_table(tmp_path):
-    _write(tmp_path, "vanilla", {"conv_psnr": 24.3, "pca_32_psnr": 18.56})
+    _write(tmp_path, "vanilla", {"ae_32_psnr": 24.3, "pca_32_psnr": 18.56})
     output = tmp_path / "book" / "results.md"
     assert report.main(["page", str(output), "--results", str(tmp_path)]) == 0
     text = output.read_text()

@@ -25,13 +25,15 @@ def test_recipe_definitions_build_the_recipes_own_model():
 
 
 def test_a_task_builds_its_model_with_the_recipes_own_constants():
-    # vanilla_conv's widths come from recipe 01's CONV_FILTERS, not from a copy.
-    (filters,) = time_to_quality.recipe_definitions("01_vanilla", ("CONV_FILTERS",)).values()
-    encoder = time_to_quality.TASKS["vanilla_conv"].build(()).get_layer("conv_encoder")
-    widths = [layer.filters for layer in encoder.layers if type(layer).__name__ == "Conv2D"]
-    assert tuple(widths[: len(filters)]) == tuple(filters)
+    # vanilla_dense's code size comes from recipe 01's LATENT_DIM, not from a copy.
+    (latent_dim,) = time_to_quality.recipe_definitions("01_vanilla", ("LATENT_DIM",)).values()
     dense = time_to_quality.TASKS["vanilla_dense"].build(())
-    assert dense.count_params() == 784 * 32 + 32 + 32 * 784 + 784
+    assert dense.get_layer("code").units == latent_dim
+    assert dense.count_params() == 784 * latent_dim + latent_dim + latent_dim * 784 + 784
+    # denoising_blog trains recipe 03's model, the blog's 7x7x32 bottleneck.
+    denoiser = time_to_quality.TASKS["denoising_blog"].build(())
+    assert denoiser.output.shape[1:] == (28, 28, 1)
+    assert min(layer.output.shape[1] for layer in denoiser.layers[1:]) == 7
 
 
 def test_recipe_definitions_name_what_is_missing():
@@ -223,7 +225,6 @@ def test_colorization_task_scores_rgb_made_from_luma_and_predicted_chroma():
 # The names of each task's batch size and epoch count among its recipe's constants.
 SIZE_CONSTANTS = {
     "vanilla_dense": ("BATCH_SIZE", "EPOCHS"),
-    "vanilla_conv": ("CONV_BATCH_SIZE", "CONV_EPOCHS"),
     "dimensionality_reduction_deep": ("BATCH_SIZE", "EPOCHS"),
     "denoising_blog": ("BATCH_SIZE", "EPOCHS"),
     "colorization_unet": ("BATCH_SIZE", "EPOCHS"),
