@@ -287,6 +287,7 @@ with timer("entropy_coding"):
         print(f"lambda {rate_weight}: {point['bpp']:.3f} bpp, {point['PSNR']:.2f} dB")
 
 # %%
+# NBVAL_CHECK_OUTPUT
 curves["learned codec"] = sorted(points.values(), key=lambda point: point["bpp"])
 figure, axis = plt.subplots(figsize=(7, 4.5))
 for curve in curves.values():
