@@ -47,7 +47,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@84b95704663d2ecb60b7220c17900631bfb1e97c"
+        "aelib @ git+https://github.com/aebook/aebook@cda82f51d8f00aec3e45145e3025a81dccd99ff5"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
