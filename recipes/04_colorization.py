@@ -30,14 +30,15 @@
 #
 # A grayscale photo keeps each pixel's brightness and loses its colour. An autoencoder can be
 # trained to put the colour back: the input is the gray image, the target the colour one. The
-# seed recipe does this with a classic bottleneck autoencoder (three stride-2 convolutions, a
-# 256-number latent vector, and a mirrored decoder).
+# seed recipe (the R-Keras cookbook) does this with a classic bottleneck autoencoder: three
+# stride-2 convolutions, a 256-number latent vector and a mirrored decoder, trained for 20
+# epochs with batch size 32 on all 50,000 CIFAR-10 training photos.
 #
-# That design throws away what the input already knows: the brightness of every pixel has to
-# squeeze through 256 numbers and be rebuilt, blurred, by the decoder. This recipe measures that
-# cost, then builds a model that keeps the input: a U-Net whose skip connections carry the
-# detail around the bottleneck, and which predicts only the two colour channels of the YUV
-# colour space while the brightness channel is copied from the input.
+# That design throws away what the input already knows: the brightness of every pixel must
+# squeeze through 256 numbers and be rebuilt, blurred. This recipe measures that cost, then
+# builds a model that keeps the input: a U-Net whose skip connections carry the detail around
+# the bottleneck, and which predicts only the two colour channels of the YUV colour space while
+# the brightness is copied from the input.
 
 # %% [markdown]
 # ## Setup
@@ -73,8 +74,11 @@ from IPython.display import Markdown, display
 from aelib import book, data, metrics, plots, profiles, results
 
 # %% [markdown]
-# The parameters cell sets the run profile (`full`: real CIFAR-10, the numbers quoted in the
-# text; `smoke`: seconds on a CPU with crops of scikit-image's photos) and the training lengths.
+# The parameters cell sets the run profile (`full`: real CIFAR-10, the published numbers;
+# `smoke`: seconds on a CPU with crops of scikit-image's photos) and the training lengths. The
+# seed's model gets a *shortened* budget, so that the full profile fits a CPU: 5 epochs with
+# batch size 64 on 20,000 images (a tenth of them kept for validation), where the seed trains
+# 20 epochs with batch size 32 on all 50,000.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -98,12 +102,15 @@ timer = results.PhaseTimer()
 # %% [markdown]
 # ## Prepare the data
 #
+# The published numbers come from the data folder's copy of CIFAR-10, which went through one
+# JPEG round trip: its photos carry slight compression artefacts.
+#
 # ### Brightness and colour
 #
 # The YUV colour space splits a pixel into its luma Y, the weighted brightness
 # `0.299 R + 0.587 G + 0.114 B` that a grayscale conversion keeps, and two chroma channels U and
-# V, which say how blue and how red it is beyond that. The transform is linear and invertible,
-# so a model that predicts U and V and takes Y from its input loses nothing of the brightness.
+# V, how blue and how red it is beyond that. The transform is linear and invertible, so a model
+# that predicts U and V and takes Y from its input loses nothing of the brightness.
 
 # %%
 RGB_TO_YUV = np.array(
@@ -146,6 +153,8 @@ gray_copy = np.repeat(gray_test, 3, axis=-1)
 plots.show_image_rows({"gray input": gray_copy, "colour": x_test}, count=10)
 
 # %% [markdown]
+# *Figure: ten test photos, as the gray copy gives them (top) and in their true colours.*
+#
 # ## Build the models
 #
 # ### The seed's bottleneck autoencoder
@@ -180,32 +189,10 @@ seed_colorizer = build_seed_colorizer()
 # ### A U-Net that predicts only the colour
 #
 # The U-Net's skip connections give the decoder the encoder's feature maps at full resolution,
-# so the edges of objects, where colours change, stay sharp. Three poolings (32 to 4 pixels)
-# let the deepest level see the whole image, so it can tell sky from sea. It outputs the two
+# so object edges, where colours change, stay sharp. Three poolings (32 to 4 pixels) let the
+# deepest level see the whole image, so it can tell sky from sea. It outputs the two
 # chroma channels (linear, since U and V can be negative); the colour image is the input's luma
 # with the predicted chroma, converted back to RGB.
-#
-# How this design was chosen: short trials on 20,000 training images, 3 epochs, scored by pooled
-# PSNR on the first 2,000 test images, where the gray copy scores 21.96 dB.
-#
-# | variant | pooled PSNR (dB) |
-# |---|---:|
-# | two poolings, widths 32-64-128 | 22.94 |
-# | three poolings, widths 32-64-128-256 (used here) | 23.02 |
-# | four poolings, widths 32-64-128-256-256 | 22.87 after 2 epochs (three: 22.93) |
-# | two poolings, loss on RGB error instead of U and V alike | 22.96 |
-# | two poolings, learning rate 3e-3 instead of 1e-3 | 22.41 after 1 epoch (1e-3: 22.54) |
-# | two poolings with batch normalization | 21.83 after 1 epoch |
-# | three poolings, chroma predicted at 16x16 and enlarged | 22.35 after 1 epoch (full size: 22.69) |
-#
-# The differences are small, and they shrink with more training: on the full training set,
-# the two-pooling U-Net trained for 10 epochs scored 23.60 dB pooled on the full test split, the
-# three-pooling one below, trained for 12, 23.61 dB. Trained for 24 epochs it scored *less*,
-# 23.35 dB (23.55 mirror-averaged), its validation loss ending at 0.0028 instead of 0.0026: with
-# 1.9 million weights and 45,000 training photos, it starts to overfit after about a dozen
-# epochs. Hence the training below: 16 epochs on randomly mirrored photos, keeping the best
-# validation epoch, which scored 23.68 dB (23.72 mirror-averaged), and whose best epoch was
-# its last.
 
 
 # %%
@@ -255,17 +242,23 @@ for model in (seed_colorizer, chroma_unet):
 # %% [markdown]
 # ## Train
 #
-# Both models are trained with squared error and Adam. The seed's model gets the seed's budget,
-# on RGB targets. The U-Net is trained on chroma targets for longer, with a cosine decay that
-# settles the learning rate at the end, and with two guards against the overfitting that a
-# longer plain run showed (see the design notes above):
+# Both models minimize a squared error with Adam. The seed's model predicts RGB, so its loss
+# runs over the three colour channels of each of the $N = 32 \times 32$ pixels; the U-Net
+# predicts chroma, so its loss runs over U and V only (each averaged over the batch):
 #
-# - each training pair is mirrored left to right with probability one half, input and target
-#   together, since a mirrored photo is as likely a photo as the original;
-# - the weights of the epoch with the lowest validation loss are kept at the end.
+# $$
+# \mathcal{L}_\text{seed} = \frac{1}{3N} \sum_{p=1}^{N} \sum_{c \in \{R, G, B\}}
+#   \left(\hat{x}_{p,c} - x_{p,c}\right)^2,
+# \qquad
+# \mathcal{L}_\text{U-Net} = \frac{1}{2N} \sum_{p=1}^{N}
+#   \left[\left(\hat{U}_p - U_p\right)^2 + \left(\hat{V}_p - V_p\right)^2\right].
+# $$
 #
-# A tenth of the training images is kept aside for validation. On two CPU cores shared with
-# another run, the U-Net's 16 epochs took 69 minutes and the seed model's 5 took 6.
+# The seed's model trains with its shortened budget, so its scores below are for that budget,
+# not for the seed's own training. The U-Net trains longer, with a cosine decay of the learning
+# rate and two guards against overfitting: each training pair is mirrored left to right with
+# probability one half (a mirrored photo is as likely a photo), and the weights of the epoch
+# with the lowest validation loss are kept.
 
 
 # %%
@@ -342,11 +335,17 @@ for name, history in histories.items():
 #
 # ### Against the gray copy
 #
-# Three numbers per method, on the held-out test images. PSNR per image (data range 1, each
-# image capped at 60 dB) then averaged; pooled PSNR, from the mean squared error over the whole
-# test set; and SSIM per image. The gray copy is *exact* on the few truly gray photos, and those
-# images' capped 60 dB inflate its per-image mean; the pooled PSNR weighs every pixel's error
-# alike and is the fair headline here.
+# Three numbers per method, on the test images. The peak signal-to-noise ratio of an estimate
+# $\hat{x}$ of an image $x$ with pixel values in $[0, 1]$ is
+#
+# $$
+# \mathrm{PSNR}(x, \hat{x}) = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat{x})} \ \text{dB}.
+# $$
+#
+# *PSNR* is its mean over images (each capped at 60 dB), *pooled PSNR* uses the MSE over the
+# whole test set, *SSIM* is the mean structural similarity. The gray copy is exact on the few
+# truly gray photos, whose capped 60 dB inflate its per-image mean; the pooled PSNR weighs every
+# pixel's error alike and is the fair headline here.
 
 # %%
 with timer("evaluate"):
@@ -370,17 +369,17 @@ for name, row in scores.items():
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
-# The seed's bottleneck model loses 2 dB (pooled) against simply copying the gray image, and
-# 0.2 in SSIM: everything it outputs, brightness included, has passed through 256 numbers, and
-# comes back blurred. The U-Net keeps the brightness exactly and adds colour, gaining 1.48 dB
-# pooled over the gray copy (1.51 dB when each prediction is averaged with the prediction for
-# the mirrored image). That gain is real but modest: trained on squared error, the model
-# predicts the *average* colour it has seen for a texture, so it is sure about skies, grass and
-# skin, and hedges towards a muted brown where a red car and a blue car look alike in gray.
+# With its shortened budget, the seed's bottleneck model scores below simply copying the gray
+# image: everything it outputs, brightness included, has passed through 256 numbers and comes
+# back blurred. The U-Net keeps the brightness exactly, adds colour and beats the gray copy on
+# every measure; averaging with the prediction for the mirrored image adds a little more. The
+# gain is modest: trained on squared error, the model predicts the *average* colour it has seen
+# for a texture, so it is sure about skies and grass, and hedges towards a muted brown where a
+# red car and a blue car look alike in gray.
 #
 # ### What the colorizers output
 #
-# Rows: the gray input, the seed's model, the U-Net, and the true colours.
+# Ten test photos, coloured by each model.
 
 # %%
 plots.show_image_rows(
@@ -394,15 +393,14 @@ plots.show_image_rows(
 )
 
 # %% [markdown]
+# *Figure: top to bottom, the gray input, the seed's model, the U-Net, the true colours.*
+#
 # ### Where the U-Net fails
 #
-# The test images on which the U-Net loses most PSNR against the gray copy. They are all
-# photos that were black and white to begin with: the gray copy is exact on them, and the
-# U-Net, which has never seen a gray photo among its training targets, paints in what such a
-# scene usually looks like (a blue sky behind an aeroplane, a sandy background behind a dog).
-# Its colours are plausible, and wrong. On 113 of the 10,000 test photos the gray copy is
-# exact (the 60 dB cap), on 221 it is above 40 dB; they are why the per-image PSNR flatters the
-# gray copy, while the pooled PSNR counts them like any other image.
+# The test images on which the U-Net loses most PSNR against the gray copy are photos that were
+# black and white to begin with: the gray copy is exact on them, and the U-Net paints in what
+# such a scene usually looks like (a blue sky behind an aeroplane). Its colours are plausible,
+# and wrong.
 
 # %%
 psnr_gain = metrics.psnr_per_image(x_test, outputs["U-Net (chroma)"]) - metrics.psnr_per_image(
@@ -415,6 +413,9 @@ plots.show_image_rows(
 )
 
 # %% [markdown]
+# *Figure: the eight test photos on which the U-Net loses most PSNR against the gray copy:
+# gray input, U-Net, truth.*
+#
 # ## Record the results
 #
 # The metrics in `results/colorization.json`: `<method>_psnr`, `<method>_pooled_psnr` and
@@ -442,11 +443,9 @@ print(
 # %% [markdown]
 # ## What to try next
 #
-# - Predict chroma in the Lab colour space instead of YUV, whose distances follow perceived
-#   colour differences more closely.
+# - Train the seed's model on the seed's own budget (20 epochs, batch size 32, all 50,000
+#   photos) and see how much of its gap to the gray copy is the shortened budget's.
+# - Give the seed's model the U-Net's trick: add its output to the gray copy (a residual).
 # - Replace the squared error by a classification over quantized colours (Zhang et al., 2016):
 #   squared error rewards hedging towards grey, a classifier can commit to a vivid guess.
-# - Train longer: with mirrored photos the validation loss was still falling at the 16th
-#   epoch. Small shifts of the photos, or weight decay, would push the overfitting further out.
-# - Give the seed's model the same trick: add its output to the gray copy (a residual) and see
-#   how much of the gap to the U-Net that closes.
+# - Predict chroma in the Lab colour space, whose distances follow perceived colour more closely.
