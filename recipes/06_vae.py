@@ -18,28 +18,28 @@
 # **Description:** Train a variational autoencoder (VAE) on MNIST, measure its evidence lower
 # bound on held-out digits, and explore its latent space: a map of the codes, a manifold of
 # decoded digits, samples from the prior, and interpolations.<br>
-# **Accelerator:** none needed (the full profile takes about 20 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 17 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/06_vae.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
 # ## Introduction
 #
 # A plain autoencoder maps each image to one point; nothing says what the decoder makes of the
-# points in between, so it cannot *generate*. A variational autoencoder maps each image to a
-# probability distribution over codes, a Gaussian with mean `z_mean` and log-variance
-# `z_log_var`, decodes a code drawn from it, and pays, in its loss, for how far that Gaussian is
-# from a standard normal *prior*. After training, codes drawn from the prior decode to digits.
+# points in between, so it cannot *generate*. A variational autoencoder maps each image $x$ to a
+# Gaussian over codes, $q(z \mid x) = \mathcal{N}(\mu, \operatorname{diag} \sigma^2)$ (the encoder
+# outputs `z_mean` and `z_log_var`), decodes a code drawn from it, and pays for how far that
+# Gaussian is from the prior $p(z) = \mathcal{N}(0, I)$. It maximizes the *evidence lower bound*
+# (ELBO) on each image's log-likelihood:
 #
-# The loss is the negative *evidence lower bound* (ELBO), two terms per image:
+# $$
+# \log p(x) \;\ge\; \mathrm{ELBO}(x) = \mathbb{E}_{z \sim q(z \mid x)}\left[\log p(x \mid z)\right]
+#   - D_\mathrm{KL}\left(q(z \mid x) \,\|\, p(z)\right).
+# $$
 #
-# - reconstruction: the binary cross-entropy of the decoded image, summed over the 784 pixels;
-# - KL: the Kullback-Leibler divergence of the encoder's Gaussian from N(0, I), summed over the
-#   latent dimensions: `-0.5 * sum(1 + z_log_var - z_mean**2 - exp(z_log_var))`.
-#
-# The seed (the Keras blog) builds a dense 784-256-2 VAE and reports a validation loss of 150.4
-# after 50 epochs; keras.io's convolutional VAE reports 146.95 measured on its training data.
-# This recipe builds both, measures them on the held-out test digits, and adds a 16-dimensional
-# latent space to show what the pretty 2-d map costs.
+# After training, codes drawn from the prior decode to digits. The seed (the Keras blog) builds a
+# dense 784-256-2 VAE, trains it for 50 epochs and reports a validation loss of 150.3794 on the
+# MNIST test digits. This recipe builds it, a deeper dense VAE, keras.io's convolutional one and
+# a 16-dimensional one, to show what the pretty 2-d map costs.
 
 # %% [markdown]
 # ## Setup
@@ -80,7 +80,7 @@ from scipy.stats import norm
 from aelib import book, data, plots, profiles, results
 
 # %% [markdown]
-# The parameters cell sets the run profile (`full`: real MNIST, the numbers quoted in the text;
+# The parameters cell sets the run profile (`full`: real MNIST, the published numbers;
 # `smoke`: seconds on a CPU with the embedded sample), the training lengths and the latent sizes.
 
 # %% tags=["parameters"]
@@ -102,9 +102,8 @@ timer = results.PhaseTimer()
 # %% [markdown]
 # ## Prepare the data
 #
-# MNIST with grey levels in [0, 1], as in the other recipes. The cross-entropy then treats each
-# pixel's grey level as the probability of ink; the loss of a perfect reconstruction is not 0
-# but the entropy of the grey pixels, which every model here pays alike.
+# MNIST with grey levels in [0, 1], read as probabilities of ink: a perfect reconstruction's
+# cross-entropy is the grey pixels' entropy, not 0, for every model alike.
 
 # %%
 with timer("data"):
@@ -123,15 +122,11 @@ print(f"pixel range: [{x_train.min():.1f}, {x_train.max():.1f}]")
 #
 # ### Sampling with the reparameterization trick
 #
-# The decoder needs a code drawn from N(z_mean, sigma^2), and the gradient must flow back to
-# `z_mean` and `z_log_var`. The trick is to draw the randomness from a fixed distribution and
-# shift and scale it: `z = z_mean + sigma * epsilon` with `epsilon ~ N(0, I)`. The encoder
-# outputs the log-*variance*, so the standard deviation is `sigma = exp(0.5 * z_log_var)`. The
-# seed's code writes `exp(z_log_var)`, which is the variance: it draws codes with the wrong
-# spread whenever the variance is not 1, and its loss no longer matches its sampling.
-#
-# The layer below is a proper Keras layer (no `Lambda`), registered so that a saved model
-# reloads with `safe_mode=True`. Its random draws come from a seeded generator.
+# The gradient must flow back through the random code to `z_mean` and `z_log_var`, so the
+# randomness comes from a fixed distribution, shifted and scaled: $z = \mu + \sigma \odot
+# \epsilon$, $\epsilon \sim \mathcal{N}(0, I)$, $\sigma = \exp(\tfrac{1}{2} \log \sigma^2)$. The
+# seed's code multiplies by `exp(z_log_var)`, the variance, which draws codes with the wrong
+# spread. The layer draws from a seeded generator.
 
 
 # %%
@@ -156,11 +151,19 @@ class Sampling(keras.layers.Layer):
 # %% [markdown]
 # ### The two terms of the loss
 #
-# The KL term depends on the encoder's outputs only, so a small layer adds it to the model's
-# loss where `z_mean` and `z_log_var` are computed. The reconstruction term is the Keras loss
-# passed to `compile`: cross-entropy *summed* over the pixels. Keras's own
-# `binary_crossentropy` averages over them, which would weigh the reconstruction 784 times less
-# against the KL term and give a very different model.
+# The loss is the negative ELBO: the binary cross-entropy of the decoded image $\hat{x}$ summed
+# over the 784 pixels, plus the KL term, in closed form for a diagonal Gaussian against
+# $\mathcal{N}(0, I)$, summed over the $d$ latent dimensions:
+#
+# $$
+# -\log p(x \mid z) = -\sum_{i=1}^{784} \left[x_i \log \hat{x}_i + (1 - x_i) \log (1 - \hat{x}_i)\right],
+# \qquad
+# D_\mathrm{KL} = -\frac{1}{2} \sum_{j=1}^{d} \left(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\right).
+# $$
+#
+# A small layer adds the KL term; the reconstruction term is the loss passed to `compile`, and
+# must be *summed*: Keras's `binary_crossentropy` averages over the pixels, which would weigh it
+# 784 times less against the KL term.
 
 
 # %%
@@ -186,10 +189,8 @@ def summed_binary_crossentropy(images, reconstructions):
 # %% [markdown]
 # ### One skeleton, three VAEs
 #
-# `build_vae` wires any encoder body and decoder together: the body's features give `z_mean`
-# and `z_log_var`, the KL layer and the sampling layer follow, and the decoder turns `z` into an
-# image. It returns the VAE for training plus the encoder (images to `z_mean`, `z_log_var`) and
-# decoder (codes to images) as separate models that share its layers.
+# `build_vae` wires an encoder body to `z_mean` and `z_log_var`, the KL and sampling layers and a
+# decoder; it returns the VAE, its encoder and its decoder, which share the layers.
 
 
 # %%
@@ -275,10 +276,9 @@ for name, (vae, encoder, _) in vaes.items():
 # %% [markdown]
 # ## Train
 #
-# Each VAE minimizes reconstruction plus KL with Adam. The dense models train for the seed's 50
-# epochs; the convolutional one for 10 (keras.io trains it for 30), since each of its epochs
-# costs about five times more on a CPU. A tenth of the training images is kept aside for the
-# validation curves.
+# Adam (the seed uses RMSprop); the seed's 50 epochs for the dense models, 10 for the
+# convolutional one (keras.io trains it for 30), whose epochs cost far more on a CPU. A tenth of
+# the training images draws the validation curves.
 
 # %%
 histories = {}
@@ -301,15 +301,16 @@ for name, (vae, _, _) in vaes.items():
 plots.plot_history(histories, title="Negative ELBO per image (nats)")
 
 # %% [markdown]
+# *Figure: the negative ELBO per epoch, training and validation, for the four VAEs.*
+
+# %% [markdown]
 # ## Evaluate
 #
 # ### The negative ELBO on held-out digits
 #
-# The training loss mixes in the training images and a single random code per image. The
-# numbers below are on the test images only: the KL term exactly (it has a closed form), the
-# reconstruction term averaged over several codes drawn per image. The first row is the trivial
-# baseline, a "VAE" that ignores its code and always outputs the mean training image: its KL is
-# 0 and its reconstruction term is all it pays.
+# On the test images: the KL term exactly, the reconstruction term averaged over several codes
+# per image. The first row is the trivial baseline, a "VAE" that ignores its code and always
+# outputs the mean training image.
 
 
 # %%
@@ -348,21 +349,16 @@ for name, (reconstruction, kl) in terms.items():
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
-# On held-out digits the seed's model scores 151.3 nats, in line with the 150.4 the seed reports
-# on its validation data. Two hidden layers (512 and 256 units) bring the 2-d model to 139.2:
-# the bottleneck is the same two numbers, but a more flexible encoder and decoder make better
-# use of them. The convolutional VAE, after 10 epochs rather than keras.io's 30, is at 157.0 and
-# still improving (its curve above); it has the fewest parameters but costs the most time on a
-# CPU. Every model is far ahead of ignoring its code (205.8). The 16-d model pays over three
-# times as much KL (22.2 nats against 7.0) and gets it back many times over in reconstruction
-# (76.5 against 132.3).
-
-# %% [markdown]
+# The seed's model, retrained here with Adam and the corrected sampling, lands close to the
+# 150.3794 the seed reports. Two hidden layers bring the 2-d model well below it with the same
+# two-number bottleneck; the convolutional VAE, stopped at 10 epochs, is still improving. The
+# 16-d model pays over three times as much KL and gets it back several times over in
+# reconstruction.
+#
 # ### The 2-d latent space
 #
 # Each test digit's `z_mean`, coloured by its label (which the VAE never saw). The KL term pulls
-# every code toward the origin and the reconstruction term pushes different digits apart; the
-# result fills a roughly Gaussian disc in which each digit has its region.
+# every code toward the origin and the reconstruction term pushes different digits apart.
 
 # %%
 name_2d = f"dense {HIDDEN_UNITS}, 2-d"
@@ -373,15 +369,13 @@ codes_2d = {
 plots.plot_latent_space(codes_2d, y_test)
 
 # %% [markdown]
+# *Figure: the test digits' codes in the three 2-d VAEs' latent spaces, coloured by digit.*
+#
 # ### A manifold of digits
 #
-# Decoding a grid of codes shows what the decoder has learned everywhere in the plane. The
-# seed decodes a grid spaced evenly from -1 to 1 on each axis. Under the standard normal prior,
-# that square holds only 47% of the probability (68% per axis, squared), and the grid spends as
-# many rows on the dense centre as on its edges. A grid of Gaussian *quantiles*,
-# `norm.ppf(linspace(0.05, 0.95, 15))`, gives each row and column the same prior probability:
-# it reaches out to ±1.64, where 81% of the prior lies, and it shows each part of the latent
-# space in proportion to how often the prior draws from it.
+# The seed decodes a grid spaced evenly from -1 to 1, which holds only 47% of the prior's
+# probability. A grid of Gaussian *quantiles*, `norm.ppf(linspace(0.05, 0.95, 15))`, gives each
+# row and column the same prior probability.
 
 
 # %%
@@ -405,12 +399,12 @@ for axis, (title, axis_values) in zip(axes, grids.items(), strict=True):
 plt.show()
 
 # %% [markdown]
+# *Figure: the deeper 2-d VAE's decoder on the seed's grid (left) and on the quantile grid
+# (right).*
+#
 # ### Samples from the prior, and interpolations
 #
-# Codes drawn from N(0, I) and decoded: the generative use of a VAE. The 16-d model's samples
-# are sharper and more varied, though a few are not quite digits; the 2-d models' are blurrier,
-# since every digit must come from a point of one plane. The convolutional VAE, the least
-# trained, draws mostly blurred zeros and eights.
+# Codes drawn from $\mathcal{N}(0, I)$ and decoded: the generative use of a VAE.
 
 # %%
 name_16d = f"dense {HIDDEN_UNITS}, {LARGE_LATENT_DIM}-d"
@@ -424,10 +418,12 @@ samples = {
 plots.show_image_rows(samples, count=10)
 
 # %% [markdown]
-# Walking in a straight line between the codes of two test digits (a 1 and a 7 here; the first
-# and the last column are their decoded means) gives digit-like images all the way, because the
-# KL term packs the codes together without holes between them. In two dimensions the line has
-# to cross other digits' regions (here the 8s); in sixteen it can bend the stroke directly.
+# *Figure: ten codes drawn from the prior and decoded, one row per VAE (2-d dense, 2-d
+# convolutional, 16-d dense).*
+#
+# The 16-d model's samples are sharper and more varied. Walking in a straight line between the
+# codes of a 1 and a 7 gives digit-like images all the way: the KL term packs the codes together
+# without holes between them.
 
 # %%
 first, last = np.flatnonzero(y_test == 1)[0], np.flatnonzero(y_test == 7)[0]
@@ -441,13 +437,12 @@ for name in (name_2d, name_16d):
 plots.show_image_rows(interpolations, count=10)
 
 # %% [markdown]
+# *Figure: from a 1 to a 7 in ten steps, in the 2-d (top) and the 16-d latent space.*
+#
 # ### Two dimensions against sixteen
 #
-# A 2-d latent space makes a pretty map, but it forces every digit through two numbers. With 16
-# dimensions the reconstruction term falls a long way; the KL term rises, because each image now
-# has more to say about its code. The KL per dimension shows how many of the 16 are in use: a
-# dimension the model does not need is left at the prior (KL near 0) and carries nothing. Here
-# 15 of the 16 carry information; with a larger latent space, more would be left unused.
+# With 16 dimensions each image has more to say about its code. The KL per dimension shows how
+# many are in use: a dimension the model does not need stays at the prior (KL near 0).
 
 # %%
 z_mean_16, z_log_var_16 = vaes[name_16d][1].predict(x_test, batch_size=1024, verbose=0)
@@ -464,14 +459,10 @@ axis.set_title(f"{active_dimensions} of {LARGE_LATENT_DIM} dimensions carry more
 plt.show()
 
 # %% [markdown]
-# The ELBO is a *bound*: the true negative log-likelihood is lower. An importance-sampled
-# estimate tightens it (Burda et al., 2016): draw k codes from the encoder's Gaussian for each
-# image and average the likelihood ratios,
-# `log p(x) ≈ logsumexp_i [log p(x | z_i) + log p(z_i) - log q(z_i | x)] - log k`. With k = 1
-# it is the ELBO again; as k grows it approaches log p(x). The estimate below uses
-# `IMPORTANCE_SAMPLES` codes per test image. (With grey-level pixels, "likelihood" means the
-# same cross-entropy the loss uses; it is not a normalized density over grey levels, so these
-# numbers compare models on this data, not with papers that binarize MNIST.)
+# *Figure: the mean KL of each of the 16-d model's latent dimensions on the test digits.*
+#
+# Below, an importance-sampled estimate of the negative log-likelihood, a tighter bound than
+# the ELBO (see "What to try next").
 
 
 # %%
@@ -505,17 +496,10 @@ for name, values in nll.items():
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
-# With k = 100, importance sampling lowers the estimate by 3.0 nats for the 2-d model and by
-# 4.4 for the 16-d one. The gap between the ELBO and the log-likelihood is the part of the true
-# posterior that the encoder's Gaussian fails to capture, and in 16 dimensions there is more of
-# it to miss. Ranked by either number, the 16-d model is far ahead: the 2-d map is bought with
-# about 40 nats per digit.
-
-# %% [markdown]
 # ### The trained VAE saves and loads
 #
 # The sampling and KL layers and the loss are registered Keras objects, so the model saves as
-# `.keras` and reloads with `safe_mode=True`, no `Lambda` layer or pickled code involved.
+# `.keras` and reloads with `safe_mode=True`.
 
 # %%
 with tempfile.TemporaryDirectory() as directory:
@@ -567,9 +551,10 @@ print(
 # %% [markdown]
 # ## What to try next
 #
+# - Tighten the bound: importance sampling (Burda et al., 2016) draws k codes $z_i$ from
+#   $q(z \mid x)$ and estimates
+#   $\log p(x) \approx \log \frac{1}{k} \sum_{i} p(x \mid z_i)\, p(z_i) / q(z_i \mid x)$: the
+#   ELBO for k = 1, $\log p(x)$ as k grows.
 # - Weight the KL term by beta (a beta-VAE): above 1 the codes become more disentangled and the
-#   reconstructions blurrier; below 1 the opposite.
-# - Binarize the images (`x > 0.5`) so the Bernoulli likelihood is a true likelihood, and compare
-#   the importance-sampled NLL with published numbers for binarized MNIST.
+#   reconstructions blurrier.
 # - Condition the decoder on the label (a conditional VAE) and generate a chosen digit.
-# - Give the decoder a Gaussian likelihood with a learned variance instead of the cross-entropy.
