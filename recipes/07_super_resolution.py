@@ -28,23 +28,20 @@
 # %% [markdown]
 # ## Introduction
 #
-# A super-resolution network takes a small image and returns a larger one. Seen as an
-# autoencoder, its encoder reads the low-resolution image and its decoder writes an image with
-# more pixels than it was given, trained on pairs made by shrinking real photos.
-#
-# The seed recipes give two designs:
+# A super-resolution network takes a small image and returns a larger one: an autoencoder whose
+# encoder reads the low-resolution image and whose decoder writes more pixels than it was given,
+# trained on pairs made by shrinking real photos. The seed (Ferlitsch, chapter 9) gives two
+# designs:
 #
 # - **Pre-upsampling** (SRCNN, Dong et al., 2014): enlarge the small image with bicubic
-#   interpolation first, then let three convolutions sharpen it. Every layer works at full
-#   resolution.
-# - **Post-upsampling**: convolve the small image, then enlarge it inside the network with a
-#   stride-2 transposed convolution. Cheaper, but a transposed convolution whose kernel size is
-#   not a multiple of its stride paints some output pixels more often than others: the
-#   *checkerboard artefact* (Odena, Dumoulin and Olah, 2016).
+#   interpolation, then let three convolutions sharpen it at full resolution.
+# - **Post-upsampling**: convolve the small image, then enlarge it with a stride-2 transposed
+#   convolution. Cheaper, but a transposed convolution whose kernel size is not a multiple of its
+#   stride paints some output pixels more often than others: the *checkerboard artefact* (Odena,
+#   Dumoulin and Olah, 2016).
 #
-# This recipe trains both, a resize-then-convolve twin of the second, and a model of our own:
-# a sub-pixel convolution network (Shi et al., 2016) that works at low resolution and adds what
-# it predicts to the bicubic image, so it only has to learn the missing detail.
+# This recipe trains both, a resize-then-convolve twin of the second, and a sub-pixel network
+# (Shi et al., 2016) that adds what it predicts to the bicubic image.
 
 # %% [markdown]
 # ## Setup
@@ -83,8 +80,8 @@ from keras import ops
 from aelib import book, data, metrics, pairs, plots, profiles, results
 
 # %% [markdown]
-# The parameters cell sets the run profile (`full`: real CIFAR-10, the numbers quoted in the
-# text; `smoke`: seconds on a CPU with crops of scikit-image's photos) and the training lengths.
+# The parameters cell sets the run profile (`full`: real CIFAR-10, the published numbers;
+# `smoke`: seconds on a CPU with crops of scikit-image's photos) and the training lengths.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -103,11 +100,11 @@ timer = results.PhaseTimer()
 # %% [markdown]
 # ## Prepare the data
 #
-# The training pairs are made from the photos themselves: each 32x32 image is shrunk to 16x16
-# with bicubic interpolation (`aelib.pairs.super_resolution_pairs`), and the network learns to
-# go back. The same function also returns the small image enlarged again with bicubic
-# interpolation: the input of the pre-upsampling model, and the classical baseline every model
-# has to beat.
+# Each 32x32 photo is shrunk to 16x16 with bicubic interpolation
+# (`aelib.pairs.super_resolution_pairs`), which also returns it enlarged again: the
+# pre-upsampling model's input, and the baseline every model has to beat. The published numbers
+# come from the data folder's copy of CIFAR-10, which went through one JPEG round trip: its
+# photos carry slight compression artefacts.
 
 # %%
 with timer("data"):
@@ -135,15 +132,18 @@ plots.show_image_rows(
 )
 
 # %% [markdown]
+# *Figure: ten test photos at 16x16 (each pixel a 2x2 block), enlarged with bicubic
+# interpolation, and at 32x32.*
+#
 # ## Build the models
 #
 # ### Why transposed convolutions paint checkerboards
 #
 # A stride-2 transposed convolution places one copy of its kernel, scaled by each input pixel,
-# every second output pixel. With a 3x3 kernel the copies overlap on some output pixels and
-# not on others. Feed it a constant image and a kernel of ones, and the output counts how many
-# copies land on each pixel. Enlarging first (nearest neighbour) and then convolving gives every
-# pixel the same number of contributions.
+# every second output pixel; with a 3x3 kernel the copies overlap on some output pixels and not
+# on others. Fed a constant image and a kernel of ones, its output counts the copies landing on
+# each pixel. Enlarging first (nearest neighbour), then convolving, gives every pixel the same
+# count.
 
 # %%
 constant = np.ones((1, 4, 4, 1), dtype="float32")
@@ -169,12 +169,12 @@ print(resized_response[2:6, 2:6].astype(int))
 
 # %% [markdown]
 # Training can learn kernels whose overlaps cancel, but nothing in the architecture makes it
-# do so; the evaluation below measures how much is left after training.
+# do so.
 #
 # ### The seed's pre-upsampling model: SRCNN
 #
-# Three convolutions on the bicubic image: 9x9 with 64 filters to extract patches, 1x1 with 32
-# to map them, and 5x5 back to RGB. The output is linear and clipped to [0, 1] when evaluated.
+# Three convolutions on the bicubic image: 9x9 with 64 filters, 1x1 with 32, and 5x5 back to
+# RGB, with a linear output.
 
 
 # %%
@@ -191,9 +191,8 @@ def build_srcnn():
 # ### The seed's post-upsampling model, and its resize-then-convolve twin
 #
 # Three 3x3 convolutions (16, 32, 64 filters) on the 16x16 image, then a stride-2 transposed
-# convolution to the 32x32 RGB image. The twin replaces that last layer with nearest-neighbour
-# upsampling followed by a 3x3 convolution: the same parameter count and receptive field,
-# without the uneven overlap.
+# convolution to 32x32 RGB. The twin's last layer is nearest-neighbour upsampling and a 3x3
+# convolution: the same parameters, without the uneven overlap.
 
 
 # %%
@@ -216,22 +215,14 @@ def build_post_upsampling(upsampling="transposed"):
 # %% [markdown]
 # ### Ours: a residual sub-pixel network
 #
-# Two ideas make a better model at a small cost:
-#
 # - **Sub-pixel convolution.** All the convolutions (`SUBPIXEL_DEPTH` 3x3 layers of
-#   `SUBPIXEL_WIDTH` filters, then one more) run on the 16x16 grid. The last one outputs
-#   `3 * 2 * 2` channels per low-resolution pixel, and a pixel shuffle rearranges them into a
-#   2x2 block of RGB output pixels. Every output pixel gets its own filter, with no overlap.
-# - **Residual learning.** The network's output is *added* to the bicubic image, so it learns
-#   only the detail bicubic interpolation misses, and starts from a good image, not from noise.
+#   `SUBPIXEL_WIDTH` filters, then one more) run on the 16x16 grid. The last outputs `3 * 2 * 2`
+#   channels per pixel, which a pixel shuffle rearranges into a 2x2 block of RGB pixels: every
+#   output pixel gets its own filter, with no overlap.
+# - **Residual learning.** The output is *added* to the bicubic image, so the network learns only
+#   the detail bicubic interpolation misses.
 #
-# In short trials (20,000 training images, 3 epochs, 2,000 test images, where bicubic scores
-# 26.07 dB), a plain stack of 8 convolutions reached 28.37 dB after two epochs, 4 convolutions
-# 28.13 dB, and 4 EDSR-style residual blocks (9 convolutions, more parameters) only 27.63 dB:
-# without normalisation or scaled branches, the residual blocks trained more slowly.
-#
-# The pixel shuffle is a small registered layer (no `Lambda`), so the model saves as `.keras`
-# and reloads with `safe_mode=True`.
+# The pixel shuffle is a registered layer (no `Lambda`), so the model saves as `.keras`.
 
 
 # %%
@@ -295,9 +286,14 @@ for name, (model, kind) in models.items():
 # %% [markdown]
 # ## Train
 #
-# All four models get the same budget: squared error, Adam with a cosine decay from 1e-3, the
-# same epochs and batch size, and a tenth of the training pairs kept aside for validation. The
-# differences below come from the architectures alone.
+# All four models get the same budget: Adam with a cosine decay from 1e-3, the same epochs and
+# batch size, and a tenth of the training pairs kept aside for validation. The loss is the
+# squared error between the output $\hat{y}$ and the 32x32 photo $y$, averaged over its
+# $N = 32 \times 32 \times 3$ values (and over the batch):
+#
+# $$
+# \mathcal{L}(y, \hat{y}) = \frac{1}{N} \sum_{i=1}^{N} \left(\hat{y}_i - y_i\right)^2.
+# $$
 
 # %%
 histories = {}
@@ -322,15 +318,21 @@ for name, (model, kind) in models.items():
 plots.plot_history(histories, title="Squared error per epoch")
 
 # %% [markdown]
+# *Figure: training and validation loss per epoch for the four models.*
+#
 # ## Evaluate
 #
 # ### Quality, size and speed
 #
-# Each method is a function from the 16x16 test images to 32x32 ones. PSNR per image (data
-# range 1, each image capped at 60 dB) then averaged; pooled PSNR from the mean squared error
-# over the whole test set; SSIM per image. Speed is test images per second on this machine,
-# measured over the whole test split after a warm-up call; the models that read the bicubic
-# image pay for making it, and the numbers change with the hardware.
+# Each method maps the 16x16 test images to 32x32 ones. With pixel values in $[0, 1]$,
+#
+# $$
+# \mathrm{PSNR}(y, \hat{y}) = 10 \log_{10} \frac{1}{\mathrm{MSE}(y, \hat{y})} \ \text{dB};
+# $$
+#
+# *PSNR* is its mean over images (each capped at 60 dB), *pooled PSNR* uses the MSE over the
+# whole test set, *SSIM* is the mean structural similarity. Speed is test images per second on
+# this machine, after a warm-up call; it changes with the hardware.
 
 
 # %%
@@ -359,12 +361,10 @@ upscalers = {"nearest": nearest_upscale, "bicubic": bicubic_upscale}
 upscalers.update({name: model_upscaler(model, kind) for name, (model, kind) in models.items()})
 
 # %% [markdown]
-# The checkerboard measure is the response to flat gray images, which should stay flat. The
-# models are fully convolutional, so they can be given a larger 32x32 flat image, whose centre
-# is far enough from the border that the zero padding of the convolutions cannot reach it. For
-# flat inputs at gray levels 0.25, 0.5 and 0.75, the measure is the largest difference between
-# the mean values of the four pixel positions of a 2x2 block in the centre 16x16 of the output,
-# in 1/255 steps. A gap of 1 is one step of an 8-bit image.
+# The checkerboard measure is the response to flat gray images, which should stay flat. For flat
+# 32x32 inputs at gray levels 0.25, 0.5 and 0.75, it is the largest difference between the mean
+# values of the four pixel positions of a 2x2 block in the centre 16x16 of the output (beyond
+# the zero padding's reach), in 1/255 steps: a gap of 1 is one step of an 8-bit image.
 
 
 # %%
@@ -409,48 +409,39 @@ for name, row in scores.items():
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
-# On the full test split, bicubic interpolation gains 1.8 dB over repeating pixels, and each of
-# the seed's small networks gains about 1.5 dB more (SRCNN 27.65 dB, the post-upsampling model
-# 27.64 dB, its resize-then-convolve twin 27.73 dB). The residual sub-pixel model reaches
-# 28.94 dB, 2.75 dB above bicubic, with ten times the parameters but all of them working on the
-# 16x16 grid: it is as fast as SRCNN, which convolves the 32x32 image with 9x9 kernels.
+# Each of the seed's small networks gains on bicubic interpolation, and the residual sub-pixel
+# model gains most: it has over ten times their parameters, all working on the 16x16 grid.
 #
 # The checkerboard column tells the other half of the story. After training, the transposed
-# convolution's pattern is down to 0.18 of an 8-bit step on flat inputs: the network has
-# learned kernels whose overlaps nearly cancel, a thing it has to learn and can unlearn, while
-# the resize-then-convolve twin is flat by construction, and it scores slightly better. The
-# sub-pixel model has a gap of the same size: its four sub-pixels come from four different
-# filters, and nothing forces them to agree on a flat input either (the ICNR initialisation in
-# "What to try next" is the usual cure). Early in training the difference is large: after the
-# smoke profile's 45 training steps the transposed model's gap is about 8 steps, the resize
-# model's exactly 0.
-#
-# The speed column was measured while other training runs shared the two CPU cores; its ratios
-# matter more than its values. The resize twin is slower than the transposed model because its
-# last convolution runs at 32x32 over 64 channels.
+# convolution's pattern is a fraction of an 8-bit step: the network has learned kernels whose
+# overlaps nearly cancel, a thing it can unlearn, while the resize-then-convolve twin is flat by
+# construction. The sub-pixel model's four sub-pixels come from four filters that nothing forces
+# to agree either. The speed column was measured while other runs shared the CPU.
 #
 # ### What the models output
 #
-# Rows: the 16x16 input (each pixel shown as a 2x2 block), bicubic, the four models, and the
-# 32x32 original. The second figure zooms into the centre 12x12 pixels of the same images,
-# where the differences in sharpness and the transposed convolution's grid are visible.
+# The 16x16 input, bicubic, the four models, and the original; then the centre 12x12 pixels.
 
 # %%
 rows = {"16x16": outputs["nearest"], **outputs, "32x32": x_test}
 del rows["nearest"]
 plots.show_image_rows(rows, count=8)
 
+# %% [markdown]
+# *Figure: eight test photos, top to bottom: the 16x16 input (each pixel a 2x2 block), bicubic,
+# the four models, the 32x32 original.*
+
 # %%
 plots.show_image_rows({name: images[:, 10:22, 10:22] for name, images in rows.items()}, count=8)
 
 # %% [markdown]
+# *Figure: the centre 12x12 pixels of the same photos, in the same order.*
+#
 # ### The checkerboard, made visible
 #
-# The centre of each model's output for a flat 50% gray input, with its difference from 0.5
-# magnified 20 times: a flat gray square means no artefact. Left to right: the four models.
-# After full training all four look flat at this magnification (a gap of 0.18 steps becomes
-# about 4 steps here), which is the point of the measure above: the eye no longer sees it,
-# the number still does.
+# The centre of each model's output for a flat 50% gray input, its difference from 0.5
+# magnified 20 times: a flat gray square means no artefact. At this magnification a gap below
+# one 8-bit step is hard to see; the number above still measures it.
 
 # %%
 flat_gray = np.full((1, 32, 32, 3), 0.5, dtype="float32")
@@ -463,10 +454,12 @@ plots.show_image_rows(
 )
 
 # %% [markdown]
+# *Figure: left to right, the four models' outputs for a flat gray input, deviations magnified
+# 20 times.*
+#
 # ### The trained model saves and loads
 #
-# The pixel shuffle is a registered layer, so the model saves as `.keras` and reloads with
-# `safe_mode=True`, and the reloaded model gives the same images.
+# The reloaded `.keras` model gives the same images.
 
 # %%
 subpixel_model, subpixel_kind = models["residual sub-pixel (ours)"]
@@ -527,7 +520,6 @@ print(
 # ## What to try next
 #
 # - Initialise the sub-pixel layer so that its four sub-pixels start equal (ICNR, Aitken et
-#   al., 2017), and check whether its checkerboard gap shrinks further.
+#   al., 2017), and check whether its checkerboard gap shrinks.
 # - Train for 4x (8x8 to 32x32): bicubic falls apart much faster than a learned model.
-# - Replace the squared error by an L1 loss, which many super-resolution papers prefer because
-#   it blurs less.
+# - Replace the squared error by an L1 loss, which blurs less.
