@@ -47,7 +47,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@cda82f51d8f00aec3e45145e3025a81dccd99ff5"
+        "aelib @ git+https://github.com/aebook/aebook@3820168c439b1d9ffd47629b4ed64f5ce6f17ced"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
