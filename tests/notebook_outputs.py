@@ -4,17 +4,20 @@
 ``# NBVAL_CHECK_OUTPUT``, the new outputs with the committed ones after its sanitizing regexes.
 The smoke tests execute every recipe once anyway; :func:`compare_checked_outputs` makes the
 same comparison on that execution, with nbval's own helpers and the same rules (images and
-metadata are not compared; streams are compared by name; outputs of one kind keep their order).
+metadata are not compared; each stream's pieces are merged, then compared by stream name;
+outputs of one kind keep their order).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import nbformat
 from nbval.plugin import (
+    coalesce_streams,
     find_comment_markers,
     get_sanitize_patterns,
     transform_streams_for_comparison,
@@ -82,6 +85,8 @@ def _code_cells_by_source(notebook) -> dict[str, list]:
 def _flatten(outputs, patterns) -> dict[str, list]:
     """nbval's layout: one list of sanitized values per output field or MIME type."""
     flat = defaultdict(list)
+    # As nbval does, merge each stream's pieces: how a kernel splits its prints does not matter.
+    outputs = coalesce_streams(copy.deepcopy(list(outputs)))
     for output in transform_streams_for_comparison(outputs):
         for key, value in output.items():
             if key in _SKIP:
