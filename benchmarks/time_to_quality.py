@@ -11,9 +11,10 @@ training time at which ours first reaches it, and the ratio of the two times (th
 or less). A seed run that would take hours on a CPU is capped by ``--seed-epoch-cap``; the
 report then compares at the capped point and says so.
 
-The models come from the recipes themselves: the builder functions are read from
-``recipes/<recipe>.py`` (imports, upper-case constants and the named definitions only), so
-the benchmark trains exactly the recipe's model without a second copy of it.
+The models come from the recipes themselves: each recipe declares in ``BENCHMARK_NAMES``
+the functions, classes and constants a benchmark may use, and only those (with the recipe's
+imports) are read from ``recipes/<recipe>.py``, so the benchmark trains exactly the recipe's
+model without a second copy of it and depends on nothing else the recipe defines.
 
 Results: ``benchmarks/results/time_to_quality.json`` and ``.md``; never asserted by tests.
 """
@@ -37,34 +38,59 @@ RESULTS = ROOT / "benchmarks" / "results"
 RATIO_GOAL = 0.2
 
 
+DECLARATION = "BENCHMARK_NAMES"
+
+
+def declared_names(tree: ast.Module, path: Path) -> tuple[str, ...]:
+    """The names a recipe's ``BENCHMARK_NAMES = (...)`` declares for the benchmarks to use."""
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if [getattr(target, "id", None) for target in targets] == [DECLARATION]:
+            try:
+                names = ast.literal_eval(node.value)
+            except ValueError:
+                names = None
+            if not isinstance(names, tuple) or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"{path.name}: {DECLARATION} must be a tuple of names (strings).")
+            return names
+    raise ValueError(
+        f"{path.name} declares no {DECLARATION}; the benchmarks use only the names a recipe "
+        "declares for them."
+    )
+
+
 @functools.cache  # Builders, scores and losses ask again every run and epoch; execute once.
 def recipe_definitions(recipe: str, names: tuple[str, ...], root: Path = ROOT) -> dict:
-    """Execute ``recipes/<recipe>.py``'s imports, constants and the named defs; return the named.
+    """Execute ``recipes/<recipe>.py``'s imports and the definitions it declares; return ``names``.
 
-    Only module-level ``import`` statements, assignments to UPPER_CASE names and the function or
-    class definitions listed in ``names`` run; nothing trains, loads data or draws. ``names``
-    may also name upper-case constants.
+    A recipe declares what the benchmarks may use in ``BENCHMARK_NAMES``: functions, classes
+    and constants, with everything those need. Only the module-level imports and the
+    declared definitions run (nothing trains, loads data or draws); asking for an undeclared
+    name is a ValueError, so the benchmarks never depend on a recipe's other top-level names.
     """
     path = root / "recipes" / f"{recipe}.py"
     if not path.is_file():
         raise ValueError(f"No recipe source {path}.")
     tree = ast.parse(path.read_text(), filename=str(path))
+    declared = declared_names(tree, path)
+    undeclared = sorted(set(names) - set(declared))
+    if undeclared:
+        raise ValueError(f"{path.name} does not declare {', '.join(undeclared)} in {DECLARATION}.")
     kept, found = [], set()
     for node in tree.body:
-        constant = isinstance(node, ast.Assign) and all(
-            isinstance(target, ast.Name) and target.id.isupper() for target in node.targets
-        )
-        if constant:
+        if isinstance(node, ast.Import | ast.ImportFrom):
             kept.append(node)
-            found.update(target.id for target in node.targets)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            kept.append(node)
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in names:
+        elif isinstance(node, ast.Assign):
+            targets = {getattr(target, "id", None) for target in node.targets}
+            if targets <= set(declared):
+                kept.append(node)
+                found.update(targets)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in declared:
             kept.append(node)
             found.add(node.name)
-    missing = sorted(set(names) - found)
+    missing = sorted(set(declared) - found)
     if missing:
-        raise ValueError(f"{path.name} defines no {', '.join(missing)}.")
+        raise ValueError(f"{path.name} declares but defines no {', '.join(missing)}.")
     namespace: dict = {"__name__": f"recipe_{recipe}"}
     exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)
     return {name: namespace[name] for name in names}
@@ -213,12 +239,12 @@ def _build_l1_sparse(arrays: tuple):
     """Recipe 05's ReLU autoencoder with the blog's L1 activity penalty (1e-4)."""
     import numpy as np
 
-    names = ("L1_WEIGHT", "L1ActivitySparsity", "ActivityPenalty", "build_autoencoder")
+    names = ("L1_WEIGHT", "L1Penalty", "build_autoencoder")
     recipe = recipe_definitions("05_sparse", names)
     # The recipe starts the output layer at the log-odds of the mean training pixel.
     mean_pixels = np.clip(arrays[1].mean(axis=0).reshape(-1), 1e-3, 1 - 1e-3)
     output_bias = np.log(mean_pixels / (1 - mean_pixels))
-    penalty = recipe["L1ActivitySparsity"](recipe["L1_WEIGHT"])
+    penalty = recipe["L1Penalty"](recipe["L1_WEIGHT"], name="penalty")
     autoencoder, _ = recipe["build_autoencoder"]("relu_l1", output_bias, penalty=penalty)
     return autoencoder
 
@@ -386,6 +412,8 @@ WITHOUT_TASK = {
     "autoencoder.",
     "10_anomaly_detection": "the seeds' cat-photo article gives no training configuration for its "
     "autoencoder.",
+    "11_contractive": "no seed trains a contractive autoencoder (the R-Keras cookbook describes "
+    "one without code).",
 }
 
 

@@ -37,10 +37,51 @@ def test_a_task_builds_its_model_with_the_recipes_own_constants():
 
 
 def test_recipe_definitions_name_what_is_missing():
-    with pytest.raises(ValueError, match="defines no build_nothing"):
+    with pytest.raises(ValueError, match="does not declare build_nothing in BENCHMARK_NAMES"):
         time_to_quality.recipe_definitions("01_vanilla", ("build_nothing",))
     with pytest.raises(ValueError, match="No recipe source"):
         time_to_quality.recipe_definitions("99_missing", ("build",))
+
+
+def _fake_recipe(tmp_path, source):
+    (tmp_path / "recipes").mkdir(exist_ok=True)
+    (tmp_path / "recipes" / "98_fake.py").write_text(source)
+    return tmp_path
+
+
+def test_recipe_definitions_read_only_what_the_recipe_declares(tmp_path):
+    source = (
+        "import math\n"
+        "SIZE = 3\n"
+        "OTHER = 1 / 0  # Never runs: not declared.\n"
+        "x_train = open('/nonexistent')  # Never runs either.\n"
+        "def build(): return math.sqrt(SIZE * 3)\n"
+        "def helper(): return OTHER\n"
+        "BENCHMARK_NAMES = ('build', 'SIZE')\n"
+    )
+    root = _fake_recipe(tmp_path, source)
+    definitions = time_to_quality.recipe_definitions("98_fake", ("build",), root)
+    assert definitions["build"]() == 3.0
+    with pytest.raises(ValueError, match="does not declare OTHER, helper"):
+        time_to_quality.recipe_definitions("98_fake", ("OTHER", "helper"), root)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        ("", "declares no BENCHMARK_NAMES"),
+        ("BENCHMARK_NAMES = ('build', 'GONE')", "declares but defines no GONE"),
+        ("BENCHMARK_NAMES = 'build'", "must be a tuple of names"),
+        ("BENCHMARK_NAMES = ('build', 3)", "must be a tuple of names"),
+        ("BENCHMARK_NAMES = tuple(['build'])", "must be a tuple of names"),
+    ],
+)
+def test_recipe_definitions_refuse_a_missing_or_malformed_declaration(
+    tmp_path, declaration, message
+):
+    root = _fake_recipe(tmp_path, f"def build(): return 1\n{declaration}\n")
+    with pytest.raises(ValueError, match=message):
+        time_to_quality.recipe_definitions("98_fake", ("build",), root)
 
 
 def test_compare_finds_the_first_epoch_that_reaches_the_seed():
