@@ -1,0 +1,83 @@
+"""Numbers in a recipe's prose come from its run: text and outputs cannot drift apart.
+
+Every decimal number and every percentage in a committed notebook's Markdown (outside math and
+code spans) must be printed by one of its code cells' outputs or written in its code (a setting,
+a seed figure in its HEADLINE), or be a figure the page quotes from elsewhere, listed below with
+its source. The outputs in turn match ``results/*.json`` (tests/test_book.py).
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.ipynb"))
+
+# A decimal such as 20.89 or 0.1022 (1,234.5 too), or a number followed by a percent sign.
+NUMBER = re.compile(r"(?<![\w.$\\{])(\d+(?:,\d{3})*\.\d+|\d+(?:\.\d+)?(?=\s?%))")
+
+# Figures a page quotes from a paper, a seed or a version history, not from its own run.
+QUOTED = {
+    "05_sparse": {"3.14": "the Keras version that changed activity_regularizer"},
+    "06_vae": {"150.3794": "seed 001's val_loss of its 784-256-2 VAE"},
+    "08_pretext": {"9.6": "section 9.6 of seed 003"},
+    "10_anomaly_detection": {
+        "0.5": "the AUC of a coin toss",
+        "0.975": "Gong et al. (ICCV 2019), memory-augmented autoencoder",
+        "0.962": "Gong et al. (ICCV 2019), plain autoencoder",
+        "30": "Gong et al.'s share of anomalies in resampled test sets",
+    },
+}
+
+
+def prose_numbers(notebook) -> list[str]:
+    """The decimal numbers and percentages of a notebook's Markdown, outside math and code."""
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for span in (r"\$\$.*?\$\$", r"\$[^$\n]*\$", r"`[^`]*`"):
+        prose = re.sub(span, " ", prose, flags=re.DOTALL)
+    return NUMBER.findall(prose)
+
+
+def run_text(notebook) -> str:
+    """The code and the text outputs of a notebook's code cells, joined."""
+    pieces = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        pieces.append(cell.source)
+        for output in cell.outputs:
+            pieces.append(output.get("text", ""))
+            for kind, value in output.get("data", {}).items():
+                if kind.startswith("text/"):
+                    pieces.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(pieces)
+
+
+def test_the_pattern_finds_decimals_and_percentages_but_not_math_or_code():
+    markdown = nbformat.v4.new_markdown_cell(
+        "PSNR 20.89 dB, 84.2% and 85 % of digits; 1,234.5 s; $x = 0.5$ and `rate=0.25`; 12 runs."
+    )
+    notebook = nbformat.v4.new_notebook(cells=[markdown])
+    assert prose_numbers(notebook) == ["20.89", "84.2", "85", "1,234.5"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_number_in_the_prose_comes_from_the_run_or_a_named_source(path):
+    notebook = nbformat.read(path, as_version=4)
+    text, quoted = run_text(notebook), QUOTED.get(path.stem, {})
+    unexplained = [
+        number for number in prose_numbers(notebook) if number not in text and number not in quoted
+    ]
+    assert not unexplained, (
+        f"{path.name}: the prose states {unexplained}, which no output of the run prints; print "
+        "them from the code, or name their source in QUOTED"
+    )
+
+
+def test_every_quoted_figure_is_still_on_its_page():
+    for stem, figures in QUOTED.items():
+        notebook = nbformat.read(ROOT / "recipes" / f"{stem}.ipynb", as_version=4)
+        stale = sorted(set(figures) - set(prose_numbers(notebook)))
+        assert not stale, f"{stem}.ipynb no longer quotes {stale}; remove them from QUOTED"
