@@ -15,25 +15,23 @@
 # %% [markdown]
 # # Sparse autoencoders
 #
-# **Description:** Add a penalty on the code to a dense autoencoder's loss, an L1 activity
-# penalty or a KL-divergence sparsity penalty, so that each image is described by a few active
-# code units, and measure what the sparsity costs in reconstruction.<br>
+# **Description:** Add an L1 or a KL-divergence sparsity penalty on the code to a dense
+# autoencoder's loss, so that a few units describe each image, and measure what it costs.<br>
 # **Accelerator:** none needed (the full profile takes about four minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/05_sparse.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
 # ## Introduction
 #
-# The first recipe stopped its autoencoder from copying the input by keeping the code small. A
-# sparse autoencoder instead adds a penalty to the loss that makes every active code unit cost
-# something, so that each image is described by a few of them.
+# The first recipe kept its autoencoder from copying the input with a small code. A sparse
+# autoencoder instead makes every active code unit cost something in the loss, so that each
+# image is described by a few of them.
 #
-# The Keras blog's *Building autoencoders in Keras* (seed 001) adds an L1 activity penalty to its
-# 32-unit dense autoencoder, trains it for 100 Adadelta epochs and reports the mean code
-# activation on the 10,000 test images as 5.44, against 7.43 without the penalty. This recipe
-# trains the same 784-32-784 model with and without that penalty, and with the KL-divergence
-# penalty of the classic sparse autoencoder (Ng's lecture notes; the R-Keras cookbook, seed 000,
-# describes both), then measures how sparse each code is and what it costs in reconstruction.
+# The Keras blog (seed 001) adds an L1 activity penalty to its 32-unit dense autoencoder, trains
+# it for 100 Adadelta epochs and reports a mean code activation on the 10,000 test images of
+# 5.44, against 7.43 without the penalty. This recipe trains that 784-32-784 model with and
+# without the penalty, and with the KL-divergence penalty of the classic sparse autoencoder
+# (Ng's lecture notes; seed 000 describes both), and measures each code's sparsity and cost.
 
 # %% [markdown]
 # ## Setup
@@ -71,8 +69,7 @@ from keras import ops
 from aelib import book, data, metrics, plots, profiles, results, tables
 
 # %% [markdown]
-# The parameters: the run profile (`full`: real MNIST; `smoke`: seconds on a CPU with the
-# embedded sample) and each penalty's strength (`L1_WEIGHT` is the value seed 003 calls typical).
+# The profile (`full`: real MNIST; `smoke`: seconds) and the penalties (seed 003's typical L1).
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -104,11 +101,8 @@ book.show_run_banner(profile, dataset)
 # %% [markdown]
 # ## Build the models
 #
-# ### The penalties
-#
-# Each model minimizes the binary cross-entropy between the $n$ images $x_i$ of a batch and
-# their reconstructions $\hat{x}_i$, averaged over pixels and images, plus a penalty $\Omega$ on
-# the batch's codes $h$ (one row of $k$ code units per image):
+# Each model minimizes the binary cross-entropy of the batch's $n$ images $x_i$ and their
+# reconstructions $\hat{x}_i$ plus a penalty $\Omega$ on its codes $h$ ($k$ units per image):
 #
 # $$
 # \mathcal{L} = \frac{1}{n} \sum_{i=1}^{n} \mathrm{BCE}(x_i, \hat{x}_i) + \Omega(h).
@@ -132,9 +126,8 @@ book.show_run_banner(profile, dataset)
 # $$
 #
 # It is zero when every unit is active a fraction $\rho$ of the time and grows without bound as
-# $\hat{\rho}_j \to 0$: it constrains each unit's *average*, and no unit can die. Each penalty
-# is a layer that adds itself to the loss (Keras 3.14 started dividing `activity_regularizer=`
-# by the batch size, so its weights mean different things on different versions).
+# $\hat{\rho}_j \to 0$, so no unit can die. Each penalty is a layer that adds itself to the loss
+# (Keras 3.14 started dividing `activity_regularizer=` by the batch size).
 
 
 # %%
@@ -179,10 +172,9 @@ class KLPenalty(keras.layers.Layer):
 # %% [markdown]
 # ### Four autoencoders, one skeleton
 #
-# Every model is the Keras blog's 784-32-784 dense autoencoder with a ReLU code, as in the blog,
-# or a sigmoid code in (0, 1) for the KL penalty. Every decoder starts at the mean training
-# image (its output bias is the log-odds of each pixel's mean): started at grey, a sigmoid code
-# saturates within an epoch and does not recover.
+# Every model is the blog's 784-32-784 autoencoder with a ReLU code, or a sigmoid code in (0, 1)
+# for the KL penalty. Each decoder starts at the mean training image (its output bias is each
+# pixel's log-odds): started at grey, a sigmoid code saturates within an epoch for good.
 
 
 # %%
@@ -234,11 +226,10 @@ plots.plot_history(histories, title="Cross-entropy per pixel plus the penalty")
 # ## Evaluate
 #
 # On the test images: the BCE (without the penalty), the mean code activation (the seed's
-# number), the share of activations near zero (below 1% of the model's largest) and the *dead*
-# units, never active. A model can also lower the mean by shrinking its codes and growing the
-# decoder's weights to match; two columns catch that, the mean length of the decoder's weight
-# pattern per unit, and Hoyer's measure of each code $h$ of $k$ units, which ignores scale and
-# runs from 0 (all units equally active) to 1 (one unit active):
+# number), the share of activations below 1% of the model's largest, and the *dead* units. A
+# model can also lower the mean by shrinking its codes and growing the decoder's weights; two
+# columns catch that, the decoder patterns' mean length and Hoyer's measure of each code $h$ of
+# $k$ units, which ignores scale and runs from 0 (all units equally active) to 1 (one active):
 #
 # $$
 # \mathrm{Hoyer}(h) = \frac{\sqrt{k} - \lVert h \rVert_1 / \lVert h \rVert_2}{\sqrt{k} - 1}.
@@ -274,16 +265,14 @@ formats = {"test BCE": ".4f", "mean activation": ".3f", "near zero": ".1%", "Hoy
 display(Markdown(tables.markdown_table(rows, formats={**formats, "decoder norm": ".2f"})))
 
 # %% [markdown]
-# Part of the L1 model's fall in mean activation can be a change of scale, which an activity
-# penalty invites: longer decoder patterns let smaller codes draw the same digit. Hoyer's
-# measure, blind to scale, shows the sparsity that is left, and a 32-unit bottleneck has little
-# room for it. The KL penalty stops short of its target where the reconstruction term pushes
-# back; a larger `SPARSITY_WEIGHT` gets closer at a larger cost in BCE.
+# Part of the L1 model's fall in mean activation can be a change of scale: longer decoder
+# patterns let smaller codes draw the same digit. Hoyer's measure, blind to scale, shows the
+# sparsity that is left. The KL penalty stops short of its target where the reconstruction term
+# pushes back; a larger `SPARSITY_WEIGHT` gets closer at a larger cost in BCE.
 #
 # ### What the codes look like
 #
-# Each code unit adds one image-sized pattern to the reconstruction, its row of the decoder's
-# weights; here are those of the plain ReLU model and the two sparse models.
+# Each code unit adds one image-sized pattern to the reconstruction, its row of decoder weights.
 
 # %%
 patterns = {}
@@ -294,9 +283,8 @@ for name in ("ReLU", "ReLU + L1", "sigmoid + KL"):
 plots.show_image_rows(patterns, count=16)
 
 # %% [markdown]
-# *Figure: the decoder patterns of 16 code units of the plain ReLU model (top), the L1 model and
-# the KL model, each scaled to [0, 1]. A sparse code builds each digit from fewer parts, so its
-# patterns tend to look more like strokes and loops than like noise.*
+# *Figure: the decoder patterns of 16 code units of the ReLU model (top), the L1 and the KL model,
+# each scaled to [0, 1]. A sparse code builds digits from fewer parts, more like strokes.*
 #
 # The registered penalty layers save as `.keras` and load with `safe_mode=True`, no `Lambda`:
 
@@ -353,9 +341,8 @@ BENCHMARK_NAMES = (
 # %% [markdown]
 # ## What to try next
 #
-# - Size a penalty against the loss it joins: compare the weight times the plain ReLU model's
-#   code sum per image with its BCE, for the seed code's `l1(10e-8)` and for 1e-4.
-# - Train the L1 model for 100 epochs, as the Keras blog does.
+# - Size a penalty against the loss it joins: the weight times the ReLU model's code sum per
+#   image, against its BCE, for the seed code's `l1(10e-8)` and for 1e-4. Then train 100 epochs.
 # - Give the decoder `kernel_constraint=keras.constraints.UnitNorm(axis=1)`, so that each unit's
 #   pattern has length 1, and see how much of the L1 model's drop in mean activation survives.
 # - Widen the code to 128 or 256 units. Without a penalty such a code lets the model copy more
