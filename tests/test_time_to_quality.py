@@ -117,11 +117,21 @@ def test_smoke_run_writes_json_and_markdown(tmp_path):
     assert "- 09_compression: the seeds' cat-photo article gives no training" in table
 
 
-def test_every_recipe_has_a_task_or_a_reason_for_none():
+def test_tasks_and_reasons_name_real_recipes_and_the_report_lists_the_rest(tmp_path):
     recipes = {notebook.stem for notebook in recipes_benchmark.recipe_notebooks()}
     with_task = {task.recipe for task in time_to_quality.TASKS.values()}
-    assert recipes == with_task | set(time_to_quality.WITHOUT_TASK)
+    assert with_task <= recipes and set(time_to_quality.WITHOUT_TASK) <= recipes
     assert not with_task & set(time_to_quality.WITHOUT_TASK)
+    assert set(time_to_quality.recipes_without_task()) == recipes - with_task
+    # A new recipe needs no entry here: it is listed, without a reason.
+    (tmp_path / "recipes").mkdir()
+    for name in ("01_vanilla", "08_pretext", "12_new"):
+        (tmp_path / "recipes" / f"{name}.py").write_text("")
+    listed = time_to_quality.recipes_without_task(tmp_path)
+    assert listed == {
+        "08_pretext": time_to_quality.WITHOUT_TASK["08_pretext"],
+        "12_new": "no task (no seed configuration to compare with yet).",
+    }
 
 
 def test_book_wall_time_sums_the_full_profile_records_only(tmp_path):
