@@ -16,7 +16,6 @@ paths in a neutral form (``$AELIB_DATA_DIR/mnist.npz``) and strips papermill's t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import subprocess
@@ -368,21 +367,10 @@ def _write_notebook(path: Path, notebook) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Replace ``path`` with ``text`` atomically, keeping the file's mode (a script stays one)."""
+    from aelib import results
+
+    results.write_text_atomically(path, text, mode=None)
 
 
 def _replace_between(path: Path, text: str, start: str, end: str, body: str) -> str:

@@ -109,14 +109,17 @@ def save_record(
     return path
 
 
-def write_text_atomically(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` (mode 0644) through a temporary file in the same folder.
+def write_text_atomically(path: str | os.PathLike, text: str, mode: int | None = 0o644) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder.
 
     The temporary file is flushed to disk before it replaces ``path``, so a reader (or a crash)
-    sees the old file or the new one, never half of one.
+    sees the old file or the new one, never half of one. The file gets ``mode``; with
+    ``mode=None`` it keeps the mode of the file it replaces (0644 for a new file).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
@@ -124,7 +127,7 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> None:
             file.flush()
             os.fsync(file.fileno())
         # mkstemp creates the file readable by its owner only; records and pages are public.
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -214,3 +214,17 @@ def test_records_name_the_keras_backend_that_ran():
     assert versions["keras"] == keras.__version__
     # Only a backend the process imported is asked about its GPUs; none is a list either way.
     assert isinstance(results.describe_hardware()["gpus"], list)
+
+
+def test_write_text_atomically_sets_or_keeps_the_mode(tmp_path):
+    script = tmp_path / "run.sh"
+    script.write_text("old\n")
+    script.chmod(0o755)
+    results.write_text_atomically(script, "new\n", mode=None)
+    assert script.read_text() == "new\n" and script.stat().st_mode & 0o777 == 0o755
+    results.write_text_atomically(script, "public\n")
+    assert script.stat().st_mode & 0o777 == 0o644
+    fresh = tmp_path / "sub" / "page.md"
+    results.write_text_atomically(fresh, "page\n", mode=None)
+    assert fresh.stat().st_mode & 0o777 == 0o644
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["page.md", "run.sh", "sub"]
