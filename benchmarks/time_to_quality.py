@@ -127,9 +127,14 @@ class Task:
 
 
 def _psnr_metric(model, test_inputs, test_targets) -> float:
+    import numpy as np
+
     from aelib import metrics
 
-    return metrics.psnr(test_targets, model.predict(test_inputs, batch_size=512, verbose=0))
+    # Scored as the recipes show their images: clipped to [0, 1]. A linear output (SRCNN) may
+    # stray outside early in training, which aelib.metrics refuses beyond half a unit.
+    predictions = model.predict(test_inputs, batch_size=512, verbose=0)
+    return metrics.psnr(test_targets, np.clip(predictions, 0.0, 1.0))
 
 
 def _elbo_metric(model, test_inputs, test_targets) -> float:

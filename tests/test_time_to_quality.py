@@ -348,3 +348,19 @@ def test_dimensionality_reduction_task_trains_the_recipes_32_number_autoencoder(
     (rate,) = time_to_quality.recipe_definitions(task.recipe, ("LEARNING_RATE",)).values()
     assert task.ours.optimizer.learning_rate == rate
     assert task.build(()).get_layer("code").units == 32
+
+
+def test_psnr_metric_scores_clipped_predictions_as_the_recipes_show_them():
+    import numpy as np
+
+    class Overshooting:
+        """A stand-in model whose linear output overshoots [0, 1] by a whole unit."""
+
+        def predict(self, inputs, batch_size, verbose):
+            return inputs * 3.0 - 1.0
+
+    targets = np.full((4, 8, 8, 1), 0.5, dtype=np.float32)
+    inputs = np.zeros_like(targets)
+    inputs[:2] = 1.0  # Predicts 2.0 (clipped to 1.0) and -1.0 (clipped to 0.0): MSE 0.25.
+    psnr = time_to_quality._psnr_metric(Overshooting(), inputs, targets)
+    assert psnr == pytest.approx(10 * np.log10(1 / 0.25))
