@@ -681,7 +681,7 @@ def write_report(report: dict, directory: Path = RESULTS, markdown=markdown) -> 
     path.
 
     Tasks that an earlier report of the same name holds and this one did not run are kept, each
-    with the date, hardware and versions of its own run.
+    with the date, hardware and versions of its own run, while :data:`TASKS` still has them.
     """
     from aelib import results
 
@@ -693,10 +693,11 @@ def write_report(report: dict, directory: Path = RESULTS, markdown=markdown) -> 
         task.setdefault("versions", report["versions"])
     if path.exists():
         earlier = json.loads(path.read_text())
-        for task in earlier["tasks"].values():
+        kept = {name: task for name, task in earlier["tasks"].items() if name in TASKS}
+        for task in kept.values():
             for key in ("date", "hardware", "versions"):
                 task.setdefault(key, earlier[key])
-        report = {**report, "tasks": {**earlier["tasks"], **report["tasks"]}}
+        report = {**report, "tasks": {**kept, **report["tasks"]}}
     results.write_text_atomically(path, json.dumps(report, indent=2) + "\n")
     results.write_text_atomically(path.with_suffix(".md"), markdown(report))
     return path

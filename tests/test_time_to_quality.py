@@ -1,6 +1,7 @@
 """The time-to-quality benchmark's plumbing: recipe loading, the comparison, the report."""
 
 import json
+import types
 
 import pytest
 
@@ -169,7 +170,9 @@ def _report(date, **curves):
     }
 
 
-def test_a_later_report_keeps_the_tasks_it_did_not_run(tmp_path):
+def test_a_later_report_keeps_the_tasks_it_did_not_run(tmp_path, monkeypatch):
+    task = types.SimpleNamespace(recipe="01_vanilla")  # Only the names matter here.
+    monkeypatch.setattr(time_to_quality, "TASKS", {"dense": task, "conv": task})
     fast, slow = _curve([20.0], 1), _curve([19.0], 10)
     time_to_quality.write_report(_report("2026-01-01", dense=(fast, slow)), tmp_path)
     time_to_quality.write_report(_report("2026-01-02", conv=(fast, slow)), tmp_path)
@@ -189,6 +192,12 @@ def test_a_later_report_keeps_the_tasks_it_did_not_run(tmp_path):
     # Each row names the date of its own run, not the latest report's.
     assert rows["| conv"].endswith("| 2026-01-02 |")
     assert rows["| dense"].endswith("| 2026-01-03 |")
+    # A task that no longer exists (its recipe changed) leaves the report with the next run.
+    monkeypatch.setattr(time_to_quality, "TASKS", {"dense": task})
+    time_to_quality.write_report(_report("2026-01-04", dense=(fast, slow)), tmp_path)
+    tasks = json.loads((tmp_path / "time_to_quality.json").read_text())["tasks"]
+    assert sorted(tasks) == ["dense"]
+    assert "| conv |" not in (tmp_path / "time_to_quality.md").read_text()
 
 
 def test_vae_task_trains_the_recipes_dense_vae_and_scores_its_elbo():
