@@ -17,8 +17,7 @@
 # # Image compression: a learned codec against JPEG and WebP
 #
 # **Description:** Train a convolutional codec end to end for rate and distortion, write every
-# CIFAR-10 test photo as real bytes with a range coder, and compare its rate-distortion curve
-# with JPEG's and WebP's.<br>
+# CIFAR-10 test photo as real bytes with a range coder, and compare it with JPEG and WebP.<br>
 # **Accelerator:** none (the full profile took about 15 minutes on a shared 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/09_compression.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
@@ -331,7 +330,7 @@ plots.show_image_rows(rows, count=10)
 # *Ten test photos, then JPEG, WebP and the learned codec at their settings nearest 0.5 bpp.*
 # JPEG leaves 8x8 blocks, WebP smears them, the codec blurs but keeps shapes and colours. It
 # wins most at low rates and meets JPEG near 1 bpp, capped by a 4x4 grid under one prior for
-# all photos, trained for minutes on a CPU. WebP, made for larger photos, trails JPEG here.
+# all photos and by minutes of training on a CPU.
 
 # %%
 record = summary | {"mean_image_psnr": mean_image_psnr}
