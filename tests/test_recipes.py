@@ -119,21 +119,13 @@ def _check_contractive(metrics):
 
 
 def _check_vae(metrics):
-    models = ("seed_vae", "dense_vae", "conv_vae", "dense_vae_16")
-    for model in models:
+    for model in ("seed_vae", "dense_vae"):
         elbo = metrics[f"{model}_negative_elbo"]
-        # Each term is reported, they add up, and every VAE beats ignoring its code.
+        # The two terms add up to the loss Keras evaluates, and the code is worth its KL cost:
+        # every VAE beats the mean image, the same Bernoulli pixels with no code.
         assert elbo == pytest.approx(metrics[f"{model}_reconstruction"] + metrics[f"{model}_kl"])
         assert metrics[f"{model}_kl"] > 0.0, model
-        # (The convolutional VAE starts slowest: in the smoke profile it is barely ahead.)
-        margin = 1.0 if model == "conv_vae" else 0.98
-        assert elbo < margin * metrics["mean_image_negative_elbo"], model
-    # Sixteen dimensions reconstruct better than two...
-    assert metrics["dense_vae_16_negative_elbo"] < metrics["dense_vae_negative_elbo"], metrics
-    # ...and importance sampling tightens the bound: the NLL estimate lies below the ELBO's.
-    for model in ("dense_vae", "dense_vae_16"):
-        assert metrics[f"{model}_nll"] < metrics[f"{model}_negative_elbo"], model
-    assert 1 <= metrics["active_dimensions"] <= 16
+        assert elbo < 0.99 * metrics["mean_image_negative_elbo"], model
     assert metrics["reload_difference"] < 1e-6
 
 
@@ -177,7 +169,7 @@ def _check_pretext(metrics):
     # The pretext was learned: the denoising loss fell by a tenth at least from its first epoch
     # (the full profile also prints the test MSE, noisy and denoised, under the figure).
     assert metrics["pretext_loss_last"] < 0.9 * metrics["pretext_loss_first"]
-    assert 0.0 < metrics["denoised_test_mse"] and 0.0 < metrics["noisy_test_mse"]
+    assert metrics["denoised_test_mse"] > 0.0 and metrics["noisy_test_mse"] > 0.0
     # Every encoder copy (warm-up to autoencoder, autoencoder to classifier) was exact: one per
     # seed into an autoencoder and one per seed and budget into a classifier, two seeds at least.
     assert metrics["encoder_transfers"] >= 2 * (1 + len(budgets))
