@@ -290,7 +290,8 @@ def test_check_sources_fails_on_a_missing_record_and_an_empty_folder(tmp_path):
     assert "compression.json: missing" in problem
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert len(report.check_sources(empty)) == len(report.HEADLINES)
+    recipes = list((ROOT / "recipes").glob("[0-9][0-9]_*.py"))
+    assert len(report.check_sources(empty)) == len(recipes) > 0
     with pytest.raises(ValueError, match="No results folder"):
         report.check_sources(tmp_path / "absent")
 
