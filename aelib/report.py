@@ -13,7 +13,10 @@ book workflow runs it before it publishes a run's records.
 >>> row = {"recipe": "vanilla", "profile": "full", "data_source": "dir",
 ...        "metrics": {"ae_32_psnr": 24.3, "pca_32_psnr": 18.56}, "seconds": {"train": 3600},
 ...        "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"},
-...        "hardware": {"cpu": "AMD EPYC", "cpu_count": 2, "gpus": []}}
+...        "hardware": {"cpu": "AMD EPYC", "cpu_count": 2, "gpus": []},
+...        "headline": {"title": "Vanilla", "metric": "ae_32_psnr", "label": "AE-32, PSNR (dB)",
+...                     "baseline_metric": "pca_32_psnr", "baseline_label": "PCA-32",
+...                     "seed_figure": "", "percent": False}}
 >>> print(headline_rows([row])[0]["ours"], headline_rows([row])[0]["wall time"])
 24.30 60 min
 """
