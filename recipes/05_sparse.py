@@ -289,13 +289,15 @@ plots.show_image_rows(patterns, count=16)
 # The registered penalty layers save as `.keras` and load with `safe_mode=True`, no `Lambda`:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 autoencoder = models["sigmoid + KL"][0]
 with tempfile.TemporaryDirectory() as directory:
     autoencoder.save(os.path.join(directory, "sigmoid_kl.keras"))
     reloaded = keras.saving.load_model(os.path.join(directory, "sigmoid_kl.keras"), safe_mode=True)
 outputs = [ops.convert_to_numpy(model(x_test[:100])) for model in (autoencoder, reloaded)]
 reload_difference = float(np.abs(outputs[1] - outputs[0]).max())
+
+# %%
+# NBVAL_CHECK_OUTPUT
 penalty = reloaded.get_layer("penalty")
 print(f"reloaded {type(penalty).__name__}(target={penalty.target}, weight={penalty.weight})")
 print(f"reloaded model gives the same outputs: {reload_difference < 1e-6}")
@@ -345,5 +347,4 @@ BENCHMARK_NAMES = (
 #   image, against its BCE, for the seed code's `l1(10e-8)` and for 1e-4. Then train 100 epochs.
 # - Give the decoder `kernel_constraint=keras.constraints.UnitNorm(axis=1)`, so that each unit's
 #   pattern has length 1, and see how much of the L1 model's drop in mean activation survives.
-# - Widen the code to 128 or 256 units. Without a penalty such a code lets the model copy more
-#   of its input; with the KL penalty, check whether its patterns become a dictionary of strokes.
+# - Widen the code to 256 units and see whether the KL model's patterns become strokes.
