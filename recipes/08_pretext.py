@@ -63,7 +63,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@3820168c439b1d9ffd47629b4ed64f5ce6f17ced"
+        "aelib @ git+https://github.com/aebook/aebook@67db6669389385017111d02f3f39bc5d95555f5a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

@@ -48,7 +48,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@b5bd7d5731922f681b80204ef64335f9deb27d43"
+        "aelib @ git+https://github.com/aebook/aebook@67db6669389385017111d02f3f39bc5d95555f5a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
