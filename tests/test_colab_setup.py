@@ -3,6 +3,7 @@
 import importlib.util
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,34 @@ def test_worker_names_follow_pytest_xdist():
     assert colab_setup.worker_names(2) == ["main", "gw0", "gw1"]
     with pytest.raises(ValueError, match="at least 1"):
         colab_setup.worker_names(0)
+
+
+def test_pinned_versions_reads_exact_pins_only():
+    text = "# Colab\ntensorflow==2.19.0\nScikit_Learn == 1.6.1  # comment\npapermill>=2.6\n\n"
+    assert colab_setup.pinned_versions(text) == {"tensorflow": "2.19.0", "scikit-learn": "1.6.1"}
+
+
+def test_an_install_that_would_replace_a_colab_package_is_named():
+    report = {
+        "install": [
+            {"metadata": {"name": "aelib", "version": "0.1.0"}},
+            {"metadata": {"name": "numpy", "version": "2.5.5"}},
+            {"metadata": {"name": "scikit_learn", "version": "1.6.1"}},
+        ]
+    }
+    pins = {"numpy": "2.0.2", "scikit-learn": "1.6.1", "tensorflow": "2.19.0"}
+    assert colab_setup.replaced_packages(report, pins) == ["numpy 2.0.2 -> 2.5.5"]
+    assert colab_setup.replaced_packages({"install": report["install"][:1]}, pins) == []
+
+
+def test_the_colab_requirements_satisfy_aelibs_own():
+    # What pip would check on Colab, without pip: each pinned version meets aelib's bounds.
+    from packaging.requirements import Requirement
+
+    pins = colab_setup.pinned_versions((ROOT / "tests" / "colab" / "requirements.txt").read_text())
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for line in dependencies:
+        requirement = Requirement(line)
+        name = requirement.name.lower().replace("_", "-")
+        if name in pins:
+            assert requirement.specifier.contains(pins[name]), (line, pins[name])

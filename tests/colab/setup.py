@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,8 +95,10 @@ def make_worker_environment(base: Path, worker: Path) -> Path:
     from ``base``, installed once.
     """
     interpreter = worker / "bin" / "python"
-    if not interpreter.exists():
-        run([str(base / "bin" / "python"), "-m", "venv", "--without-pip", str(worker)])
+    # Each run starts from an empty folder, as Colab does: whatever a notebook's install cell put
+    # there last time (aelib, and any package it upgraded) must not carry over.
+    shutil.rmtree(worker, ignore_errors=True)
+    run([str(base / "bin" / "python"), "-m", "venv", "--without-pip", str(worker)])
     code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     base_packages = run([str(base / "bin" / "python"), "-c", code]).strip()
     worker_packages = Path(run([str(interpreter), "-c", code]).strip())
@@ -103,12 +106,48 @@ def make_worker_environment(base: Path, worker: Path) -> Path:
     (worker_packages / "_colab_base.pth").write_text(
         f"import site; site.addsitedir({base_packages!r})\n"
     )
-    # A reused worker still has the aelib its last notebook installed; Colab starts without.
-    if aelib_installed(interpreter) is not None:
-        run([str(interpreter), "-m", "pip", "uninstall", "-q", "-y", "aelib"])
     if aelib_installed(interpreter) is not None:
         raise RuntimeError(f"aelib is still installed in the Colab-like environment {worker}.")
     return interpreter
+
+
+def pinned_versions(requirements: str) -> dict[str, str]:
+    """``{normalized name: version}`` for each ``name==version`` line of a requirements file."""
+    pins = {}
+    for line in requirements.splitlines():
+        requirement = line.split("#")[0].strip()
+        if "==" in requirement:
+            name, version = (part.strip() for part in requirement.split("==", 1))
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def replaced_packages(report: dict, pins: dict[str, str]) -> list[str]:
+    """Pinned packages that pip's install ``report`` would replace, as 'name old -> new'."""
+    replaced = []
+    for item in report.get("install", []):
+        name = re.sub(r"[-_.]+", "-", item["metadata"]["name"]).lower()
+        version = item["metadata"]["version"]
+        if name in pins and version != pins[name]:
+            replaced.append(f"{name} {pins[name]} -> {version}")
+    return replaced
+
+
+def check_install_keeps_colab(interpreter: Path, requirement: str, env: dict[str, str]) -> None:
+    """Raise if installing ``requirement`` (the notebooks' install cell) would replace any of
+    Colab's pinned packages: on Colab that breaks TensorFlow or asks for a runtime restart."""
+    report = run(
+        [str(interpreter), "-m", "pip", "install", "--dry-run", "-q", "--report", "-", requirement],
+        env={**os.environ, **env},
+        cwd="/",
+    )
+    pins = pinned_versions((HERE / "requirements.txt").read_text())
+    replaced = replaced_packages(json.loads(report), pins)
+    if replaced:
+        raise RuntimeError(
+            f"installing {requirement} would replace Colab's {', '.join(replaced)}: relax or cap "
+            "aelib's dependencies in pyproject.toml so that Colab's versions satisfy them."
+        )
 
 
 def worker_names(count: int) -> list[str]:
@@ -216,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         (spec / "kernel.json").write_text(json.dumps(kernel, indent=2))
         workers[worker] = {"python": str(python), "kernel": name}
+    check_install_keeps_colab(python, f"aelib @ git+{url}@{pin}", environment)
     facts = {"workers": workers, "commit": commit, "url": url, "branch": branch, "pin": pin}
     (workdir / "kernel.json").write_text(json.dumps({**facts, "versions": versions}, indent=2))
     print(
