@@ -52,7 +52,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@67db6669389385017111d02f3f39bc5d95555f5a"
+        "aelib @ git+https://github.com/aebook/aebook@0db93a80124073db367f49203e43c2aee839ea31"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
