@@ -57,7 +57,7 @@ class Headline:
 
 
 # Legacy: the headlines of committed records written before their recipes declared one (recipes
-# 04, 07, 08, 09 and 10); each entry goes when its recipe runs again and its record declares one.
+# 04, 07, 08 and 10); each entry goes when its recipe runs again and its record declares one.
 LEGACY_HEADLINES = {
     "colorization": Headline(
         "Colorization",
@@ -65,13 +65,6 @@ LEGACY_HEADLINES = {
         "U-Net on chroma, pooled PSNR (dB)",
         "gray_pooled_psnr",
         "gray copy",
-    ),
-    "compression": Headline(
-        "Compression",
-        "codec_at_jpeg_near_half_bpp_psnr",
-        "learned codec (Ballé 2017, range-coded), PSNR (dB) at JPEG's rate nearest 0.5 bpp",
-        "jpeg_near_half_bpp_psnr",
-        "JPEG (tables shared), same rate",
     ),
     "anomaly_detection": Headline(
         "Anomaly detection",
