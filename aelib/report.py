@@ -57,7 +57,7 @@ class Headline:
 
 
 # Legacy: the headlines of committed records written before their recipes declared one (recipes
-# 04, 07, 08 and 10); each entry goes when its recipe runs again and its record declares one.
+# 04, 08 and 10); each entry goes when its recipe runs again and its record declares one.
 LEGACY_HEADLINES = {
     "colorization": Headline(
         "Colorization",
@@ -80,13 +80,6 @@ LEGACY_HEADLINES = {
         "scratch_100_accuracy",
         "trained from scratch, same 100 labels",
         percent=True,
-    ),
-    "super_resolution": Headline(
-        "Super-resolution",
-        "subpixel_psnr",
-        "residual sub-pixel x2, PSNR (dB)",
-        "bicubic_psnr",
-        "bicubic",
     ),
 }
 
