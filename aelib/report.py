@@ -57,7 +57,7 @@ class Headline:
 
 
 # Legacy: the headlines of committed records written before their recipes declared one (recipes
-# 04, 08 and 10); each entry goes when its recipe runs again and its record declares one.
+# 04 and 10); each entry goes when its recipe runs again and its record declares one.
 LEGACY_HEADLINES = {
     "colorization": Headline(
         "Colorization",
@@ -72,14 +72,6 @@ LEGACY_HEADLINES = {
         "conv autoencoder, one-class ROC AUC, mean of 10 digits",
         "pca_auc_mean",
         "PCA reconstruction, same 16-number code",
-    ),
-    "pretext": Headline(
-        "Pretext pretraining",
-        "encoder_finetuned_100_accuracy",
-        "encoder pretrained as a denoising autoencoder, fine-tuned on 100 labels, accuracy",
-        "scratch_100_accuracy",
-        "trained from scratch, same 100 labels",
-        percent=True,
     ),
 }
 
