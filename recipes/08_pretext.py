@@ -62,7 +62,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@3e78a41f9051ca8452dc1f59323e35bce922e59c"
+        "aelib @ git+https://github.com/aebook/aebook@9c935b26b1ef9c7ef469e4b9cc76686c7d5728cb"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
