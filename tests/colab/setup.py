@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+
+from packaging.utils import canonicalize_name
 
 from aelib import book
 
@@ -118,7 +119,7 @@ def pinned_versions(requirements: str) -> dict[str, str]:
         requirement = line.split("#")[0].strip()
         if "==" in requirement:
             name, version = (part.strip() for part in requirement.split("==", 1))
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+            pins[canonicalize_name(name)] = version
     return pins
 
 
@@ -126,7 +127,7 @@ def replaced_packages(report: dict, pins: dict[str, str]) -> list[str]:
     """Pinned packages that pip's install ``report`` would replace, as 'name old -> new'."""
     replaced = []
     for item in report.get("install", []):
-        name = re.sub(r"[-_.]+", "-", item["metadata"]["name"]).lower()
+        name = canonicalize_name(item["metadata"]["name"])
         version = item["metadata"]["version"]
         if name in pins and version != pins[name]:
             replaced.append(f"{name} {pins[name]} -> {version}")
