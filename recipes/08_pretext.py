@@ -47,11 +47,9 @@
 # %% [markdown]
 # ## Setup
 #
-# The first cell installs `aelib`, the book's small helper library, wherever it is missing (Colab,
-# Kaggle, a fresh Jupyter), at the commit this notebook was run with; it leaves TensorFlow alone.
-# In a checkout of the repository, `make book` or `pip install -e .` has installed it already.
-# The parameters cell sets the profile (`full`: real MNIST; `smoke`: the embedded sample), the
-# seeds, the label budgets and the training lengths.
+# The first cell installs `aelib`, the book's helper library, where it is missing (Colab, a fresh
+# Jupyter), at this notebook's commit. The parameters cell sets the profile (`full`: real MNIST;
+# `smoke`: the embedded sample), the seeds, the label budgets and the training lengths.
 
 # %%
 import importlib.util

@@ -43,8 +43,7 @@
 # %% [markdown]
 # ## Setup
 #
-# The first cell installs `aelib`, the book's helper library, where it is missing (Colab, a fresh
-# Jupyter), at this notebook's commit; a checkout has it from `make book` or `pip install -e .`.
+# The first cell installs `aelib`, the book's helper library, where it is missing (as on Colab).
 
 # %%
 import importlib.util
