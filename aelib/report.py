@@ -56,8 +56,8 @@ class Headline:
     percent: bool = False
 
 
-# Legacy: the headlines of committed records written before their recipes declared one (recipes
-# 04 and 10); each entry goes when its recipe runs again and its record declares one.
+# Legacy: the headline of a committed record written before its recipe declared one (recipe 04);
+# the entry goes when the recipe runs again and its record declares one.
 LEGACY_HEADLINES = {
     "colorization": Headline(
         "Colorization",
@@ -65,13 +65,6 @@ LEGACY_HEADLINES = {
         "U-Net on chroma, pooled PSNR (dB)",
         "gray_pooled_psnr",
         "gray copy",
-    ),
-    "anomaly_detection": Headline(
-        "Anomaly detection",
-        "ae_auc_mean",
-        "conv autoencoder, one-class ROC AUC, mean of 10 digits",
-        "pca_auc_mean",
-        "PCA reconstruction, same 16-number code",
     ),
 }
 
