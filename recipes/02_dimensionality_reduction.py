@@ -55,7 +55,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@9c935b26b1ef9c7ef469e4b9cc76686c7d5728cb"
+        "aelib @ git+https://github.com/aebook/aebook@418b8b0181fea732fa68c83645b22741b4e718da"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
