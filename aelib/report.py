@@ -30,7 +30,6 @@ import sys
 from pathlib import Path
 
 __all__ = [
-    "LEGACY_HEADLINES",
     "REAL_DATA_SOURCES",
     "Headline",
     "headline_of",
@@ -56,18 +55,6 @@ class Headline:
     percent: bool = False
 
 
-# Legacy: the headline of a committed record written before its recipe declared one (recipe 04);
-# the entry goes when the recipe runs again and its record declares one.
-LEGACY_HEADLINES = {
-    "colorization": Headline(
-        "Colorization",
-        "unet_pooled_psnr",
-        "U-Net on chroma, pooled PSNR (dB)",
-        "gray_pooled_psnr",
-        "gray copy",
-    ),
-}
-
 _COLUMNS = (
     "recipe",
     "headline",
@@ -90,8 +77,8 @@ REAL_DATA_SOURCES = ("dir", "keras")
 def load_records(directory: str | os.PathLike) -> list[dict]:
     """The result records in ``directory``, in book order.
 
-    Each record declares its headline (``record["headline"]``, see ``results.HEADLINE_KEYS``;
-    :data:`LEGACY_HEADLINES` covers older records). Book order is the recipes' notebook numbers
+    Each record declares its headline (``record["headline"]``, see ``results.HEADLINE_KEYS``).
+    Book order is the recipes' notebook numbers
     (``recipes/NN_<recipe>.py`` under the current folder).
     """
     from aelib import results
@@ -139,11 +126,9 @@ def headline_rows(records: list[dict]) -> list[dict[str, str]]:
 
 
 def headline_of(record: dict) -> Headline | None:
-    """The headline the record declares, else its :data:`LEGACY_HEADLINES` entry, else None."""
+    """The headline the record declares, or None when it declares none."""
     declared = record.get("headline")
-    if declared is not None:
-        return Headline(**declared)
-    return LEGACY_HEADLINES.get(record["recipe"])
+    return None if declared is None else Headline(**declared)
 
 
 def _book_position(recipe: str) -> int:

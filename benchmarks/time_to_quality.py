@@ -186,7 +186,7 @@ def _cifar_colorization(source: str) -> tuple:
 
 def _colorization_metric(model, test_inputs, test_targets) -> float:
     # The recipe's headline: pooled PSNR of the RGB photo made from the luma and the predicted
-    # chroma (without the mirror averaging the recipe adds at the end).
+    # chroma.
     from aelib import metrics
 
     recipe = recipe_definitions("04_colorization", ("yuv_to_rgb", "colorize"))

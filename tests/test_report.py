@@ -190,11 +190,3 @@ def test_a_malformed_headline_is_refused_when_saved(tmp_path, headline, message)
         results.save_record(
             "alpha", "full", "dir", {"ours": 1.0, "theirs": 0.5}, {}, tmp_path, headline
         )
-
-
-def test_only_committed_records_fall_back_on_a_legacy_headline():
-    # Each legacy entry is for a committed record that declares no headline yet; once the
-    # recipe runs again and its record declares one, the entry must go.
-    for recipe in report.LEGACY_HEADLINES:
-        record = results.load_record(ROOT / "results" / f"{recipe}.json")
-        assert "headline" not in record, f"{recipe} declares its headline: drop its legacy entry"
