@@ -52,7 +52,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@418b8b0181fea732fa68c83645b22741b4e718da"
+        "aelib @ git+https://github.com/aebook/aebook@0f3698ef80b834c8f8911ed30c1a047f07d10175"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
