@@ -134,3 +134,23 @@ def test_slow_recipes_ask_colab_for_a_gpu(source):
     minutes, gpus = _record_minutes(source)
     if not gpus and minutes > GPU_MINUTES:
         assert wants_gpu, f"{source.name} took {minutes:.0f} min on a CPU: ask Colab for a GPU"
+
+
+@pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_figure_has_alt_text_or_a_caption(notebook_path):
+    """Each figure a cell draws has alt text (mystnb metadata) or an italic caption right below."""
+    cells = nbformat.read(notebook_path, as_version=4).cells
+    for index, cell in enumerate(cells):
+        outputs = cell.get("outputs", [])
+        if not any("image/png" in output.get("data", {}) for output in outputs):
+            continue
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        below = cells[index + 1] if index + 1 < len(cells) else None
+        caption = (
+            below is not None
+            and below.cell_type == "markdown"
+            and below.source.lstrip().startswith("*")
+        )
+        assert alt.strip() or caption, (
+            f"{notebook_path.name}: cell {index} draws a figure with no alt text and no caption"
+        )
