@@ -7,14 +7,14 @@ Importing aelib loads nothing heavy and changes no global state (no seeds, no rc
 __version__ = "0.1.0"
 __all__ = [
     "baselines",
-    "book",
     "compression",
     "data",
     "metrics",
     "pairs",
     "plots",
     "profiles",
-    "report",
     "results",
+    "runs",
+    "settings",
     "tables",
 ]

@@ -33,8 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
+from aelib import settings
+
 __all__ = [
     "ALLOW_SAMPLE_VARIABLE",
+    "REAL_SOURCES",
+    "SOURCE_LABELS",
     "SOURCES",
     "Dataset",
     "load_cifar10",
@@ -45,7 +49,13 @@ __all__ = [
 SOURCES = ("auto", "dir", "keras", "embedded")
 """Accepted values of ``source``; ``auto`` tries ``dir`` then ``keras`` (real data only)."""
 
-ALLOW_SAMPLE_VARIABLE = "AELIB_ALLOW_SAMPLE"
+SOURCE_LABELS = {"dir": "data folder", "keras": "keras.datasets", "embedded": "embedded sample"}
+"""The source a dataset came from (never ``auto``), in words, as pages and tables name it."""
+
+REAL_SOURCES = ("dir", "keras")
+"""The sources of the real MNIST and CIFAR-10; ``embedded`` is a sample, never published."""
+
+ALLOW_SAMPLE_VARIABLE = settings.ALLOW_SAMPLE
 """Set to ``1`` to let ``source="auto"`` fall back to the embedded sample (not the real data)."""
 
 _IMAGE_SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
@@ -145,7 +155,7 @@ def load_dataset(name: str, source: str = "auto", verbose: bool = True) -> Datas
             ) from None
         except _SourceUnavailableError as error:
             # Only "not available here" falls through; a malformed file is an error to report.
-            failures.append(f"{_SOURCE_NAMES[attempt]}: {error}")
+            failures.append(f"{SOURCE_LABELS[attempt]}: {error}")
             continue
         _report(dataset, failures, verbose)
         return dataset
@@ -174,7 +184,7 @@ class _SourceMisconfiguredError(Exception):
     """A source that was asked for but is set up wrongly (a mistyped folder, a missing file)."""
 
 
-_SOURCE_NAMES = {"dir": "data folder", "keras": "keras.datasets", "embedded": "embedded sample"}
+
 
 
 def _report(dataset: Dataset, failures: list[str], verbose: bool) -> None:
@@ -187,20 +197,18 @@ def _report(dataset: Dataset, failures: list[str], verbose: bool) -> None:
 
 
 def _sample_allowed() -> bool:
-    value = os.environ.get(ALLOW_SAMPLE_VARIABLE, "").strip()
-    if value in ("", "0"):
-        return False
-    if value == "1":
-        return True
-    raise RuntimeError(
-        f"{ALLOW_SAMPLE_VARIABLE} is {value!r}; expected 1 (fall back to the embedded sample) "
-        f"or 0 / unset (real data only)."
-    )
+    try:
+        return settings.flag(ALLOW_SAMPLE_VARIABLE)
+    except ValueError:
+        raise RuntimeError(
+            f"{ALLOW_SAMPLE_VARIABLE} is {settings.value(ALLOW_SAMPLE_VARIABLE)!r}; expected 1 "
+            "(fall back to the embedded sample) or 0 / unset (real data only)."
+        ) from None
 
 
 def _no_real_data_message(name: str, failures: list[str]) -> str:
     reasons = "".join(f"\n  - {failure}" for failure in failures)
-    offline = os.environ.get("AELIB_OFFLINE", "") not in ("", "0")
+    offline = settings.value(settings.OFFLINE) not in ("", "0")
     network = "unset AELIB_OFFLINE and allow" if offline else "allow"
     return (
         f"No real {name} data could be loaded:{reasons}\n"
@@ -213,7 +221,7 @@ def _no_real_data_message(name: str, failures: list[str]) -> str:
 
 
 def _load_from_dir(name: str) -> Dataset:
-    data_dir = os.environ.get("AELIB_DATA_DIR", "")
+    data_dir = os.environ.get(settings.DATA_DIR, "")
     if not data_dir.strip():
         raise _SourceUnavailableError("AELIB_DATA_DIR is not set")
     folder = Path(data_dir).expanduser()
@@ -309,7 +317,7 @@ def _describe(error: BaseException) -> str:
 
 
 def _load_from_keras(name: str) -> Dataset:
-    if os.environ.get("AELIB_OFFLINE", "") not in ("", "0"):
+    if settings.value(settings.OFFLINE) not in ("", "0"):
         raise _SourceUnavailableError("AELIB_OFFLINE is set, so nothing is downloaded")
     try:
         import keras

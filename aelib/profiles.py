@@ -3,7 +3,9 @@
 A recipe states its full-profile sizes in its parameters cell; the ``smoke`` profile caps them so
 that every recipe runs in seconds on a CPU with the embedded data (tests, nbval, ``make book``).
 The ``full`` profile loads the real dataset only (``data_source='auto'``, see :mod:`aelib.data`).
-The ``AELIB_PROFILE`` environment variable overrides the recipe's ``PROFILE`` parameter.
+A notebook's ``PROFILE`` parameter is the one channel that chooses the profile; the named
+override ``AELIB_PROFILE`` (for running a recipe as a plain script) is resolved by
+:func:`resolve_name`, and :func:`aelib.run.start` prints it on the page whenever it applies.
 
 >>> profile = get_profile("smoke", epochs=50, batch_size=256)
 >>> profile.epochs, profile.batch_size, profile.data_source
@@ -15,16 +17,15 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import operator
-import os
-
+from aelib import settings
 from aelib.data import SOURCES
 
-__all__ = ["PROFILE_NAMES", "Profile", "get_profile"]
+__all__ = ["DATA_SOURCES", "PROFILE_NAMES", "SMOKE_CAPS", "Profile", "get_profile", "resolve_name"]
 
 PROFILE_NAMES = ("smoke", "full")
 
 # Which data each profile loads: real data only for the published numbers, the sample for smoke.
-_DATA_SOURCES = {"full": "auto", "smoke": "embedded"}
+DATA_SOURCES = {"full": "auto", "smoke": "embedded"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,31 +60,23 @@ class Profile:
 
 
 # The smoke caps: enough steps for a model to beat a trivial baseline, in under a minute of CPU.
-_SMOKE_CAPS = {"epochs": 5, "batch_size": 64, "train_size": 2000, "test_size": 500}
+SMOKE_CAPS = {"epochs": 5, "batch_size": 64, "train_size": 2000, "test_size": 500}
 
 
 def get_profile(
-    name: str | None = None,
+    name: str,
     *,
     epochs: int = 20,
     batch_size: int = 128,
     train_size: int | None = None,
     test_size: int | None = None,
 ) -> Profile:
-    """Resolve a profile name (``AELIB_PROFILE`` wins) and the recipe's full-profile sizes.
+    """The profile ``name`` (``smoke`` or ``full``) with the recipe's full-profile sizes.
 
     ``full`` keeps the given sizes and loads real data only (``data_source='auto'``); ``smoke``
-    caps each size (5 epochs, batch 64, 2,000 training and 500 test examples) and uses the
-    embedded data. Sizes are positive integers (numpy integers too); None means the whole split.
+    caps each size (:data:`SMOKE_CAPS`) and uses the embedded data. Sizes are positive integers
+    (numpy integers too); None means the whole split.
     """
-    from_environment = os.environ.get("AELIB_PROFILE")
-    if from_environment:
-        if from_environment not in PROFILE_NAMES:
-            raise ValueError(
-                f"AELIB_PROFILE is {from_environment!r}; expected one of {PROFILE_NAMES}."
-            )
-        name = from_environment
-    name = "full" if name is None else name
     if not isinstance(name, str) or name not in PROFILE_NAMES:
         raise ValueError(f"Unknown profile {name!r}; expected one of {PROFILE_NAMES}.")
     sizes = {"epochs": epochs, "batch_size": batch_size}
@@ -93,10 +86,29 @@ def get_profile(
             sizes[key] = _positive_integer(key, value)
     if name == "smoke":
         sizes = {
-            key: _SMOKE_CAPS[key] if value is None else min(value, _SMOKE_CAPS[key])
+            key: SMOKE_CAPS[key] if value is None else min(value, SMOKE_CAPS[key])
             for key, value in sizes.items()
         }
-    return Profile(name=name, data_source=_DATA_SOURCES[name], **sizes)
+    return Profile(name=name, data_source=DATA_SOURCES[name], **sizes)
+
+
+def resolve_name(parameter) -> tuple[str, str | None]:
+    """The profile to run and, when ``AELIB_PROFILE`` overrides ``parameter``, a sentence saying so.
+
+    >>> resolve_name("full")
+    ('full', None)
+    """
+    override = settings.value(settings.PROFILE)
+    if not override:
+        return parameter, None
+    if override not in PROFILE_NAMES:
+        raise ValueError(f"{settings.PROFILE} is {override!r}; expected one of {PROFILE_NAMES}.")
+    if override == parameter:
+        return parameter, None
+    return override, (
+        f"{settings.PROFILE}={override} overrides the notebook's PROFILE parameter "
+        f"({parameter!r}): this run uses the {override} profile."
+    )
 
 
 def _positive_integer(key: str, value) -> int:

@@ -3,7 +3,8 @@
 Each executed recipe writes ``<directory>/<recipe>.json`` with the keys ``recipe``, ``profile``,
 ``data_source``, ``metrics`` (a flat mapping of metric names to numbers), ``seconds`` (per
 phase), ``versions`` and ``hardware``, and the ``headline`` the recipe declares for the results
-table (see :data:`HEADLINE_KEYS`). The directory is the ``directory`` argument, else
+table (a :class:`Headline`), and the ``config`` the run was started with (see
+:func:`aelib.run.start`). The directory is the ``directory`` argument, else
 ``$AELIB_RESULTS_DIR``, else ``results/`` under the current folder. Files are written atomically
 (mode 0644, flushed to disk before the rename); both functions reject a malformed record.
 
@@ -17,6 +18,7 @@ table (see :data:`HEADLINE_KEYS`). The directory is the ``directory`` argument, 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.metadata
 import json
 import math
@@ -30,11 +32,13 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from aelib import settings
 from aelib.data import SOURCES
 from aelib.profiles import PROFILE_NAMES
 
 __all__ = [
     "HEADLINE_KEYS",
+    "Headline",
     "PhaseTimer",
     "describe_hardware",
     "describe_versions",
@@ -45,6 +49,27 @@ __all__ = [
 
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
 
+
+
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """A recipe's row of the book's results table: its headline metric against its baseline.
+
+    ``metric`` and ``baseline_metric`` are keys of the record's metrics; ``label`` and
+    ``baseline_label`` say what each number is, with its unit; ``seed_figure`` is the seed
+    text's own figure as it gives it ('' when it gives none); ``percent`` shows both numbers,
+    fractions in [0, 1], as percentages.
+    """
+
+    title: str
+    metric: str
+    label: str
+    baseline_metric: str
+    baseline_label: str
+    seed_figure: str = ""
+    percent: bool = False
+
+
 HEADLINE_KEYS = {
     "title": "the recipe's short name in the results table, e.g. 'Vanilla'",
     "metric": "the key in metrics of the recipe's headline number",
@@ -54,7 +79,9 @@ HEADLINE_KEYS = {
     "seed_figure": "the seed text's own figure as it gives it, or '' when it gives none",
     "percent": "True when both numbers are fractions to show as percentages",
 }
-"""The keys of a recipe's ``headline``, each with what it holds."""
+"""The fields of :class:`Headline`, each with what it holds (as a record stores them)."""
+assert tuple(HEADLINE_KEYS) == tuple(field.name for field in dataclasses.fields(Headline))
+
 _PACKAGES = ("aelib", "tensorflow", "jax", "keras", "numpy", "scikit-learn", "scikit-image")
 
 
@@ -81,12 +108,14 @@ def save_record(
     metrics: Mapping[str, float],
     seconds: Mapping[str, float],
     directory: str | os.PathLike | None = None,
-    headline: Mapping[str, object] | None = None,
+    headline: Headline | Mapping[str, object] | None = None,
+    config: Mapping[str, object] | None = None,
 ) -> Path:
     """Write the recipe's record as JSON (atomically, mode 0644) and return its path.
 
     ``metrics``: names to finite numbers; ``seconds``: phase names to finite numbers >= 0;
-    ``headline``: the recipe's row of the results table, keyed as :data:`HEADLINE_KEYS`.
+    ``headline``: the recipe's row of the results table (a :class:`Headline`);
+    ``config``: the settings the run was started with (names to numbers, strings or booleans).
     """
     record = {
         "recipe": recipe,
@@ -97,16 +126,40 @@ def save_record(
         "versions": describe_versions(),
         "hardware": describe_hardware(),
     }
+    if config is not None:
+        record["config"] = dict(config) if isinstance(config, Mapping) else config
     if headline is not None:
+        if isinstance(headline, Headline):
+            headline = dataclasses.asdict(headline)
         if not isinstance(headline, Mapping):
-            raise ValueError(f"headline must be a mapping, not {_short(headline)}.")
+            raise ValueError(f"headline must be a Headline, not {_short(headline)}.")
         record["headline"] = {"seed_figure": "", "percent": False, **dict(headline)}
     _check_record(record)
-    folder = Path(directory or os.environ.get("AELIB_RESULTS_DIR") or "results")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{recipe}.json"
+    path = results_folder(directory) / f"{recipe}.json"
     write_text_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
     return path
+
+
+def results_folder(directory: str | os.PathLike | None = None) -> Path:
+    """The folder records go to: ``directory``, else ``$AELIB_RESULTS_DIR``, else ``results``.
+
+    ValueError when the folder named is empty text or an existing file (naming where it came
+    from); the folder is created when it does not exist.
+    """
+    if directory is not None:
+        where, text = "directory", os.fspath(directory)
+    else:
+        where, text = settings.RESULTS_DIR, settings.value(settings.RESULTS_DIR) or "results"
+    if not str(text).strip():
+        raise ValueError(f"{where} is empty; name the folder for the record (or pass None).")
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{where} is {text!r}, which is a file, not a folder for records.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"{where} is {text!r}, where no folder can be made: {error}") from None
+    return folder
 
 
 def write_text_atomically(path: str | os.PathLike, text: str, mode: int | None = 0o644) -> None:
@@ -184,8 +237,24 @@ def _check_record(record, where: str | None = None) -> None:
             f"{prefix}hardware must be a mapping (cpu, cpu_count, gpus), "
             f"not {_short(record['hardware'])}."
         )
+    if "config" in record:
+        _check_config(record["config"], prefix)
     if "headline" in record:
         _check_headline(record["headline"], record["metrics"], prefix)
+
+
+def _check_config(config, prefix: str) -> None:
+    """ValueError unless ``config`` maps names to numbers, strings, booleans or None."""
+    if not isinstance(config, dict):
+        raise ValueError(f"{prefix}config must be a mapping of names to settings, not {_short(config)}.")
+    for name, value in config.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{prefix}config keys must be non-empty strings, got {name!r}.")
+        if value is not None and not isinstance(value, bool | int | float | str):
+            raise ValueError(
+                f"{prefix}config[{name!r}] is {_short(value)}; expected a number, a string, "
+                "a boolean or None."
+            )
 
 
 def _check_headline(headline, metrics, prefix: str) -> None:
@@ -213,6 +282,18 @@ def _check_headline(headline, metrics, prefix: str) -> None:
         if headline[key] not in metrics:
             raise ValueError(
                 f"{prefix}headline[{key!r}] is {headline[key]!r}, which is not in metrics."
+            )
+        # A percentage is a fraction shown times 100: a dB or nats value is not one.
+        if headline["percent"] and not 0.0 <= metrics[headline[key]] <= 1.0:
+            raise ValueError(
+                f"{prefix}headline['percent'] is True but {headline[key]} is "
+                f"{metrics[headline[key]]!r}, not a fraction in [0, 1]."
+            )
+    for key in ("title", "label", "baseline_label", "seed_figure"):
+        if "|" in headline[key] or "\n" in headline[key] or "\r" in headline[key]:
+            raise ValueError(
+                f"{prefix}headline[{key!r}] is {headline[key]!r}: a table cell holds one line "
+                "and no '|'."
             )
 
 

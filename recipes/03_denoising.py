@@ -62,11 +62,12 @@ import keras
 import numpy as np
 from IPython.display import Markdown, display
 
-from aelib import baselines, book, data, metrics, plots, profiles, results, tables
+from aelib import baselines, metrics, plots, results, runs, tables
 
 # %% [markdown]
 # The parameters cell sets the run profile (`full`: the real MNIST, the numbers on this page;
-# `smoke`: seconds on a CPU with the embedded sample), the training and the noise.
+# `smoke`: seconds on a CPU with the embedded sample), the training and the noise. `runs.start`
+# seeds every random generator, loads the profile's share of the data and says what ran.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -78,9 +79,18 @@ NOISE_FACTOR = 0.5  # Standard deviation of the added noise, in pixel units (the
 NOISE_MEAN = 0.0
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "denoising",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    learning_rate=LEARNING_RATE,
+    noise_factor=NOISE_FACTOR,
+    noise_mean=NOISE_MEAN,
+)
+x_train, x_test = run.x_train, run.x_test
 
 # %% [markdown]
 # ## Prepare the data
@@ -114,13 +124,8 @@ def add_noise(images, noise_factor=0.5, mean=0.0, seed=None):
 # with a different seed, so the model is judged on noise it never saw.
 
 # %%
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_train = profile.take(dataset.x_train, "train")
-x_test = profile.take(dataset.x_test, "test")
 x_train_noisy = add_noise(x_train, NOISE_FACTOR, NOISE_MEAN, seed=SEED)
 x_test_noisy = add_noise(x_test, NOISE_FACTOR, NOISE_MEAN, seed=SEED + 1)
-book.show_run_banner(profile, dataset)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -185,22 +190,22 @@ print(f"{autoencoder.count_params():,} parameters, output {tuple(autoencoder.out
 # Adadelta on the same model. A tenth of the training pairs is kept aside for validation.
 
 # %%
-steps_per_epoch = int(np.ceil(0.9 * len(x_train) / profile.batch_size))
-schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, profile.epochs * steps_per_epoch)
+steps_per_epoch = int(np.ceil(0.9 * len(x_train) / run.batch_size))
+schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, run.epochs * steps_per_epoch)
 autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
-with timer("train"):
+with run.phase("train"):
     history = autoencoder.fit(
         x_train_noisy,
         x_train,
-        epochs=profile.epochs,
-        batch_size=profile.batch_size,
+        epochs=run.epochs,
+        batch_size=run.batch_size,
         validation_split=0.1,
         shuffle=True,
         verbose=0,
     )
 validation_loss = history.history["val_loss"]
 print(
-    f"{len(validation_loss)} epochs in {timer.seconds['train']:.0f} s, "
+    f"{len(validation_loss)} epochs in {run.seconds['train']:.0f} s, "
     f"validation loss {validation_loss[0]:.4f} -> {validation_loss[-1]:.4f}"
 )
 
@@ -228,7 +233,7 @@ plots.plot_history({"denoiser": history}, title="Binary cross-entropy per pixel"
 # and by SSIM (structural similarity, 1 for identical images), averaged over images.
 
 # %%
-with timer("evaluate"):
+with run.phase("evaluate"):
     validation_clean, validation_noisy = x_train[-500:], x_train_noisy[-500:]
     sigma_scores = {
         sigma: metrics.psnr(validation_clean, baselines.gaussian_filter(validation_noisy, sigma))
@@ -261,7 +266,7 @@ display(
         f"The denoising autoencoder scores {ours['PSNR (dB)']:.2f} dB, "
         f"{ours['PSNR (dB)'] - median['PSNR (dB)']:+.2f} dB against the median filter "
         f"(SSIM {ours['SSIM']:.3f} against {median['SSIM']:.3f}). Its test cross-entropy after "
-        f"{profile.epochs} epochs of Adam is {test_loss:.4f}; the blog's, after 100 epochs of "
+        f"{run.epochs} epochs of Adam is {test_loss:.4f}; the blog's, after 100 epochs of "
         f"Adadelta, {blog_test_loss}."
     )
 )
@@ -311,21 +316,14 @@ for name, row in scores.items():
     record_metrics[f"{keys[name]}_psnr"] = row["PSNR (dB)"]
     record_metrics[f"{keys[name]}_ssim"] = row["SSIM"]
 # The record also declares this recipe's row of the book's results table.
-headline = {
-    "title": "Denoising",
-    "metric": "autoencoder_psnr",
-    "label": "the Keras blog's denoising autoencoder, PSNR (dB)",
-    "baseline_metric": "median_psnr",
-    "baseline_label": "median filter 3x3",
-}
-path = results.save_record(
-    "denoising", profile.name, dataset.source, record_metrics, timer.seconds, headline=headline
+headline = results.Headline(
+    title="Denoising",
+    metric="autoencoder_psnr",
+    label="the Keras blog's denoising autoencoder, PSNR (dB)",
+    baseline_metric="median_psnr",
+    baseline_label="median filter 3x3",
 )
-print(f"wrote {path.name}: {len(record_metrics)} metrics and the headline row")
-
-# %%
-# benchmarks/time_to_quality.py builds this recipe's model from these names and reads no others.
-BENCHMARK_NAMES = ("build_denoiser", "add_noise", "BATCH_SIZE", "EPOCHS", "LEARNING_RATE")
+run.finish(record_metrics, headline)
 
 # %% [markdown]
 # ## What to try next

@@ -1,14 +1,14 @@
-"""The book around the recipes: run banners, Colab links, pinned installs, clean outputs.
+"""The book around the recipes: Colab links, pinned installs, the table of contents, clean outputs.
 
 The repository URL is written once, in ``_config.yml`` (``repository.url`` and
 ``repository.branch``). Each recipe's "Open in Colab" badge, its install cell and the README's
-badge table are generated from it: ``python -m aelib.book sync`` rewrites them and
-``python -m aelib.book check`` (run by the tests) fails when one is stale. The install cell pins
+badge table are generated from it: ``python -m booktools.book sync`` rewrites them and
+``python -m booktools.book check`` (run by the tests) fails when one is stale. The install cell pins
 aelib to the last commit that changed ``aelib/`` or ``pyproject.toml``, so a notebook installs
 the library it was run with, not whatever the branch holds today; syncing rewrites only the
 recipes, so that commit stays the right one.
 
-``python -m aelib.book sanitize NOTEBOOK...`` cleans executed notebooks before they are
+``python -m booktools.book sanitize NOTEBOOK...`` cleans executed notebooks before they are
 committed: it drops TensorFlow's C++ start-up lines from stderr, writes the machine's absolute
 paths in a neutral form (``$AELIB_DATA_DIR/mnist.npz``) and strips papermill's temporary paths.
 """
@@ -34,7 +34,6 @@ __all__ = [
     "recipe_titles",
     "sanitize_notebook",
     "sanitize_notebook_file",
-    "show_run_banner",
     "sync_files",
 ]
 
@@ -65,31 +64,6 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.~$:/\\-])/[\w.+@-]+(?:/[\w.+@-]+)*/?")
 _DATASET_FILE = re.compile(r"(?:mnist|cifar10)\.npz")
 # Papermill's record of where it read and wrote the notebook: temporary paths on some machine.
 _PAPERMILL_PATH_KEYS = ("input_path", "output_path", "cwd")
-
-
-def show_run_banner(profile, dataset) -> None:
-    """Display which profile and which data source this page was executed with."""
-    from IPython.display import Markdown, display
-
-    if profile.name == "full" and dataset.source == "embedded":
-        # Only AELIB_ALLOW_SAMPLE=1 gets here (aelib.data); the page must not pass for the real one.
-        note = (
-            "**on the embedded sample, NOT the real dataset: these are NOT the published "
-            "numbers** (AELIB_ALLOW_SAMPLE=1 allowed it)"
-        )
-    elif profile.name == "full":
-        note = "the published numbers"
-    elif dataset.source == "embedded":
-        note = "a quick check on a small embedded sample, not the published numbers"
-    else:
-        note = "a quick check on a small subset, not the published numbers"
-    display(
-        Markdown(
-            f"> **Executed with the `{profile.name}` profile** ({note}) on {dataset.description}: "
-            f"{len(dataset.x_train):,} training and {len(dataset.x_test):,} test images available, "
-            f"{profile.epochs} epochs, batch size {profile.batch_size}."
-        )
-    )
 
 
 def read_repository(config_path: str | Path = "_config.yml") -> tuple[str, str]:
@@ -216,12 +190,12 @@ def sync_files(
             changed.append(root / notebook)
     readme = root / "README.md"
     text = readme.read_text()
-    from aelib import report
+    from booktools import report
 
     recipes_table = _readme_table(root, url, branch)
     new_text = _replace_between(readme, text, _TABLE_START, _TABLE_END, recipes_table)
     # The headline results table, from the committed full-profile records.
-    table = report.headline_table(root / "results")
+    table = report.headline_table(root / "results", root)
     new_text = _replace_between(readme, new_text, _RESULTS_START, _RESULTS_END, table)
     if new_text != text:
         changed.append(readme)
@@ -327,10 +301,52 @@ def sanitize_notebook_file(path: str | Path, root: str | Path = ".", write: bool
     # Bad JSON raises ValueError; JSON of another shape, whatever nbformat stumbles on first.
     except Exception as error:
         raise ValueError(f"{path} is not a readable Jupyter notebook: {error!r}") from None
+    _check_notebook(notebook, path)
     changed = sanitize_notebook(notebook, root)
     if changed and write:
         _write_notebook(path, notebook)
     return changed
+
+
+def _check_notebook(notebook, path: Path) -> None:
+    """ValueError naming ``path`` and the first problem when the notebook breaks nbformat's schema
+    or holds papermill metadata that is not a mapping."""
+    import nbformat
+
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "the top level"
+        raise ValueError(f"{path} is not a valid notebook: at {where}: {error.message}") from None
+    papermill = notebook.metadata.get("papermill", {})
+    if not isinstance(papermill, dict):
+        raise ValueError(
+            f"{path}: metadata.papermill is a {type(papermill).__name__}, not a mapping."
+        )
+
+
+def table_of_contents(root: str | Path = ".") -> str:
+    """The book's ``_toc.yml``: the introduction, every ``recipes/NN_*.py`` in order, results
+    and appendix (both generated by ``make html``)."""
+    sources = sorted(Path(root, "recipes").glob("[0-9][0-9]_*.py"))
+    if not sources:
+        raise ValueError(f"{Path(root, 'recipes')} holds no recipe (recipes/NN_name.py).")
+    lines = [
+        "# Generated by `python -m booktools.book toc` from recipes/NN_*.py: do not edit.",
+        "format: jb-book",
+        "root: intro",
+        "parts:",
+        "  - caption: Recipes",
+        "    chapters:",
+        *(f"      - file: recipes/{source.stem}" for source in sources),
+        "  - caption: Results",
+        "    chapters:",
+        "      - file: results",
+        "  - caption: Appendix",
+        "    chapters:",
+        "      - file: appendix",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _neutral_output(output, root) -> None:
@@ -393,18 +409,24 @@ def _readme_table(root: Path, url: str, branch: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m aelib.book sync|check`` or ``sanitize [--check] NOTEBOOK...``."""
-    parser = argparse.ArgumentParser(prog="python -m aelib.book", description=__doc__)
+    """Command line: ``sync``, ``check``, ``toc OUT`` or ``sanitize [--check] NOTEBOOK...``."""
+    parser = argparse.ArgumentParser(prog="python -m booktools.book", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", default=".", help="the repository root (default: .)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("sync", parents=[common], help="rewrite badges, install cells, README")
     commands.add_parser("check", parents=[common], help="list what `sync` would rewrite")
+    toc = commands.add_parser("toc", parents=[common], help="write the table of contents")
+    toc.add_argument("output", type=Path)
     sanitize = commands.add_parser("sanitize", parents=[common], help="clean executed notebooks")
     sanitize.add_argument("notebooks", nargs="+", type=Path)
     sanitize.add_argument("--check", action="store_true", help="only list what needs it")
     arguments = parser.parse_args(argv)
     try:
+        if arguments.command == "toc":
+            _write_atomically(arguments.output, table_of_contents(arguments.root))
+            print(f"wrote {arguments.output}")
+            return 0
         if arguments.command == "sanitize":
             write = not arguments.check
             changed = [
@@ -418,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
             changed = sync_files(arguments.root, write=write)
             verb = "rewrote" if write else "stale"
     except (RuntimeError, ValueError) as error:
-        parser.exit(2, f"python -m aelib.book {arguments.command}: {error}\n")
+        parser.exit(2, f"python -m booktools.book {arguments.command}: {error}\n")
     for path in changed:
         print(f"{verb}: {path}")
     return 1 if changed and not write else 0

@@ -4,11 +4,12 @@ Each recipe has one headline: its best model's main metric, beside the classical
 measured against and, where the seed text reports one, the seed's own figure. The table also
 says how each number was produced: profile, data source, hardware, wall time and versions.
 
-``python -m aelib.report page OUT.md`` writes the book's results page (``make html`` does this);
-``python -m aelib.book sync`` writes the same table into the README, and ``check`` fails when
-the README's copy is stale. ``python -m aelib.report check-sources DIR`` fails unless every
-recipe has a record in ``DIR`` and each one is a full-profile run on the real dataset; the
-book workflow runs it before it publishes a run's records.
+``python -m booktools.report page OUT.md`` writes the book's results page (``make html`` does
+this); ``python -m booktools.book sync`` writes the same table into the README, and ``check``
+fails when the README's copy is stale. ``python -m booktools.report check-sources DIR`` fails
+unless every recipe of the book (``recipes/NN_<name>.py`` under ``--root``, by default the
+repository this module lives in) has a record ``<name>.json`` in ``DIR`` that names that recipe
+and is a full-profile run on the real dataset; the book workflow runs it before it publishes.
 
 >>> row = {"recipe": "vanilla", "profile": "full", "data_source": "dir",
 ...        "metrics": {"ae_32_psnr": 24.3, "pca_32_psnr": 18.56}, "seconds": {"train": 3600},
@@ -24,14 +25,15 @@ book workflow runs it before it publishes a run's records.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from pathlib import Path
 
+from aelib import data, results
+from aelib.results import Headline
+
 __all__ = [
-    "REAL_DATA_SOURCES",
-    "Headline",
+    "ROOT",
     "headline_of",
     "headline_rows",
     "headline_table",
@@ -40,19 +42,6 @@ __all__ = [
     "offending_records",
     "page",
 ]
-
-
-@dataclasses.dataclass(frozen=True)
-class Headline:
-    """One recipe's headline row: metric keys in its record, labels, the seed's own figure."""
-
-    title: str
-    metric: str
-    label: str
-    baseline_metric: str
-    baseline_label: str
-    seed_figure: str = ""
-    percent: bool = False
 
 
 _COLUMNS = (
@@ -68,26 +57,40 @@ _COLUMNS = (
     "wall time",
     "versions",
 )
-_DATA_SOURCES = {"dir": "data folder", "keras": "keras.datasets", "embedded": "embedded sample"}
-
-REAL_DATA_SOURCES = ("dir", "keras")
-"""The ``data_source`` values of records measured on the real MNIST or CIFAR-10."""
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository these tools belong to: its ``recipes/`` define the book's recipes."""
 
 
-def load_records(directory: str | os.PathLike) -> list[dict]:
-    """The result records in ``directory``, in book order.
+def recipe_names(root: str | os.PathLike = ROOT) -> list[str]:
+    """The book's recipes in order: ``<name>`` of each ``recipes/NN_<name>.py`` under ``root``.
 
-    Each record declares its headline (``record["headline"]``, see ``results.HEADLINE_KEYS``).
-    Book order is the recipes' notebook numbers
-    (``recipes/NN_<recipe>.py`` under the current folder).
+    ValueError when ``root`` holds no recipe: a check against no recipes would pass anything.
     """
-    from aelib import results
+    sources = sorted(Path(root, "recipes").glob("[0-9][0-9]_*.py"))
+    if not sources:
+        raise ValueError(f"{Path(root, 'recipes')} holds no recipe (recipes/NN_name.py).")
+    return [source.stem[3:] for source in sources]
 
+
+def load_records(directory: str | os.PathLike, root: str | os.PathLike = ROOT) -> list[dict]:
+    """The result records in ``directory``, in book order (the recipes' numbers under ``root``).
+
+    Each record declares its headline (``record["headline"]``, an ``aelib.results.Headline``);
+    a record whose file name is not its recipe's is refused.
+    """
     folder = Path(directory)
     if not folder.is_dir():
         raise ValueError(f"No results folder at {folder}.")
-    records = [results.load_record(path) for path in sorted(folder.glob("*.json"))]
-    return sorted(records, key=lambda record: (_book_position(record["recipe"]), record["recipe"]))
+    records = []
+    for path in sorted(folder.glob("*.json")):
+        record = results.load_record(path)
+        if record["recipe"] != path.stem:
+            raise ValueError(
+                f"{path} holds the record of recipe {record['recipe']!r}, not {path.stem!r}."
+            )
+        records.append(record)
+    order = {name: position for position, name in enumerate(recipe_names(root))}
+    return sorted(records, key=lambda record: (order.get(record["recipe"], 100), record["recipe"]))
 
 
 def headline_rows(records: list[dict]) -> list[dict[str, str]]:
@@ -97,8 +100,8 @@ def headline_rows(records: list[dict]) -> list[dict[str, str]]:
         headline = headline_of(record)
         if headline is None:
             raise ValueError(
-                f"The {record['recipe']} record declares no headline: its recipe must pass "
-                "headline= to results.save_record."
+                f"The {record['recipe']} record declares no headline: its recipe must pass one "
+                "to run.finish."
             )
         metrics = record["metrics"]
         for key in (headline.metric, headline.baseline_metric):
@@ -109,12 +112,14 @@ def headline_rows(records: list[dict]) -> list[dict[str, str]]:
             {
                 "recipe": headline.title,
                 "headline": headline.label,
-                "ours": _format(metrics[headline.metric], headline.percent),
+                "ours": _format(metrics[headline.metric], headline.percent, record, "metric"),
                 "baseline": headline.baseline_label,
-                "baseline value": _format(metrics[headline.baseline_metric], headline.percent),
+                "baseline value": _format(
+                    metrics[headline.baseline_metric], headline.percent, record, "baseline_metric"
+                ),
                 "seed reports": headline.seed_figure or "-",
                 "profile": record["profile"],
-                "data": _DATA_SOURCES.get(record["data_source"], record["data_source"]),
+                "data": data.SOURCE_LABELS.get(record["data_source"], record["data_source"]),
                 "hardware": _describe_hardware(record.get("hardware", {})),
                 "wall time": f"{sum(record['seconds'].values()) / 60:.0f} min",
                 "versions": "TF {}, Keras {}".format(
@@ -131,43 +136,40 @@ def headline_of(record: dict) -> Headline | None:
     return None if declared is None else Headline(**declared)
 
 
-def _book_position(recipe: str) -> int:
-    """The recipe's notebook number (``recipes/NN_<recipe>.py``), or 100 when there is none."""
-    for source in Path("recipes").glob(f"[0-9][0-9]_{recipe}.py"):
-        return int(source.name[:2])
-    return 100
-
-
-def headline_table(directory: str | os.PathLike) -> str:
+def headline_table(directory: str | os.PathLike, root: str | os.PathLike = ROOT) -> str:
     """The headline table of every record in ``directory``, as Markdown (ends with a newline)."""
-    rows = headline_rows(load_records(directory))
+    rows = headline_rows(load_records(directory, root))
     lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
-    lines += ["| " + " | ".join(row[column] for column in _COLUMNS) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(row[column]) for column in _COLUMNS) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def page(directory: str | os.PathLike) -> str:
+def _cell(text: str) -> str:
+    """``text`` as one Markdown table cell: a '|' escaped, line breaks as spaces."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def page(directory: str | os.PathLike, root: str | os.PathLike = ROOT) -> str:
     """The book's results page as Markdown: the headline table and how to read it."""
     return (
         "# Results\n\n"
         "Every recipe's headline number beside the classical baseline it is measured against,\n"
         "and the figure its seed text reports where it reports one. The table is generated from\n"
-        "the `results/*.json` records written by the runs that produced the pages, each with the\n"
+        "the records written by the runs that produced these pages, each with the\n"
         "profile, data, hardware, wall time (sum of the recipe's timed phases) and versions of\n"
         "that run. The recipes' pages explain each number and show the rest.\n\n"
-        + headline_table(directory)
+        + headline_table(directory, root)
     )
 
 
 def offending_records(directory: str | os.PathLike) -> dict[Path, str]:
     """Each record file in ``directory`` that is not a full run on the real data, with why.
 
-    A record offends when it cannot be read, when its profile is not ``full`` or when its
-    ``data_source`` is not one of :data:`REAL_DATA_SOURCES` (``embedded`` is the sample that
-    ships with a package, never the published numbers' data).
+    A record offends when it cannot be read, when it names another recipe than its file name,
+    when its profile is not ``full``, when its ``data_source`` is not one of
+    ``aelib.data.REAL_SOURCES`` (``embedded`` is the sample that ships with a package, never the
+    published numbers' data) or when it declares no headline.
     """
-    from aelib import results
-
     folder = Path(directory)
     if not folder.is_dir():
         raise ValueError(f"No results folder at {folder}.")
@@ -179,39 +181,45 @@ def offending_records(directory: str | os.PathLike) -> dict[Path, str]:
             offending[path] = f"unreadable record ({error})"
             continue
         problems = []
+        if record["recipe"] != path.stem:
+            problems.append(f"it is the record of recipe {record['recipe']!r}, not {path.stem!r}")
         if record["profile"] != "full":
             problems.append(f"profile is {record['profile']!r}, not 'full'")
-        if record["data_source"] not in REAL_DATA_SOURCES:
-            described = _DATA_SOURCES.get(record["data_source"], "unknown")
+        if record["data_source"] not in data.REAL_SOURCES:
+            described = data.SOURCE_LABELS.get(record["data_source"], "unknown")
             problems.append(
                 f"data_source is {record['data_source']!r} ({described}), not the real "
-                f"dataset ({' or '.join(map(repr, REAL_DATA_SOURCES))})"
+                f"dataset ({' or '.join(map(repr, data.REAL_SOURCES))})"
             )
         if headline_of(record) is None:
-            problems.append("it declares no headline (its recipe passes none to save_record)")
+            problems.append("it declares no headline (its recipe passes none to run.finish)")
         if problems:
             offending[path] = "; ".join(problems)
     return offending
 
 
-def missing_records(directory: str | os.PathLike) -> list[str]:
-    """The book's recipes (``recipes/NN_<name>.py``) with no ``<name>.json`` in ``directory``."""
+def missing_records(directory: str | os.PathLike, root: str | os.PathLike = ROOT) -> list[str]:
+    """The book's recipes (under ``root``) with no ``<name>.json`` in ``directory``."""
     folder = Path(directory)
-    recipes = [source.stem[3:] for source in sorted(Path("recipes").glob("[0-9][0-9]_*.py"))]
-    return [recipe for recipe in recipes if not (folder / f"{recipe}.json").is_file()]
+    return [name for name in recipe_names(root) if not (folder / f"{name}.json").is_file()]
 
 
-def check_sources(directory: str | os.PathLike) -> list[str]:
+def check_sources(directory: str | os.PathLike, root: str | os.PathLike = ROOT) -> list[str]:
     """Every reason not to publish the records in ``directory`` (empty when there is none)."""
     problems = [f"{path}: {why}" for path, why in offending_records(directory).items()]
     problems += [
         f"{Path(directory) / (recipe + '.json')}: missing (recipe {recipe!r} wrote no record)"
-        for recipe in missing_records(directory)
+        for recipe in missing_records(directory, root)
     ]
     return problems
 
 
-def _format(value: float, percent: bool) -> str:
+def _format(value: float, percent: bool, record: dict, key: str) -> str:
+    if percent and not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"The {record['recipe']} record's headline shows {key} as a percentage, but it is "
+            f"{value!r}, not a fraction in [0, 1]."
+        )
     return f"{100 * value:.1f}%" if percent else f"{value:.2f}"
 
 
@@ -223,11 +231,12 @@ def _describe_hardware(hardware: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``page OUT.md [--results DIR]`` or ``check-sources DIR``."""
+    """Command line: ``page OUT.md [--results DIR]`` or ``check-sources DIR`` (``--root``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m aelib.report",
+        prog="python -m booktools.report",
         description="Write the results page, or check that a run's records may be published.",
     )
+    parser.add_argument("--root", default=str(ROOT), help="the repository (default: this one)")
     commands = parser.add_subparsers(dest="command", required=True)
     page_command = commands.add_parser("page", help="write the book's results page")
     page_command.add_argument("output", help="where to write the Markdown page")
@@ -241,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if arguments.command == "check-sources":
         try:
-            problems = check_sources(arguments.results)
+            problems = check_sources(arguments.results, arguments.root)
         except ValueError as error:
             print(f"check-sources: {error}", file=sys.stderr)
             return 1
@@ -261,9 +270,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
-    from aelib import results
-
-    results.write_text_atomically(arguments.output, page(arguments.results))
+    try:
+        text = page(arguments.results, arguments.root)
+    except ValueError as error:
+        print(f"page: {error}", file=sys.stderr)
+        return 1
+    results.write_text_atomically(arguments.output, text)
     print(f"wrote {arguments.output}")
     return 0
 
