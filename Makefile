@@ -9,9 +9,9 @@ PROFILE ?=
 SOURCES := $(sort $(wildcard recipes/[0-9][0-9]_*.py))
 NOTEBOOKS := $(SOURCES:.py=.ipynb)
 EXECUTED := _build/executed
-# The results page reads the committed full-profile records; CI's full book run points it at
-# the records its own run wrote (REPORT_RESULTS=_build/results).
-REPORT_RESULTS ?= results
+# The results page reads the records of the runs the pages come from: the committed full-profile
+# records for the committed notebooks, the records `make book PROFILE=...` wrote for its own runs.
+REPORT_RESULTS ?= $(if $(PROFILE),_build/results,results)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -53,11 +53,10 @@ committed:
 execute-all: venv
 	@test -n "$(PROFILE)" || { echo "execute-all needs PROFILE=smoke or PROFILE=full"; exit 1; }
 	@mkdir -p $(EXECUTED)/recipes _build/results
+	@rm -rf _build/results
 	@for notebook in $(NOTEBOOKS); do \
-	  echo "executing $$notebook ($(PROFILE) profile)"; \
-	  AELIB_RESULTS_DIR=$(CURDIR)/_build/results $(BIN)/papermill --log-level WARNING \
-	    --cwd recipes -p PROFILE $(PROFILE) $$notebook $(EXECUTED)/$$notebook || exit 1; \
-	  $(BIN)/python -m aelib.book sanitize $(EXECUTED)/$$notebook || exit 1; \
+	  $(BIN)/python -m booktools.execute --profile $(PROFILE) --results _build/results \
+	    $$notebook $(EXECUTED)/$$notebook || exit 1; \
 	done
 
 html: venv
@@ -65,9 +64,10 @@ html: venv
 	  { echo "no executed notebooks in $(EXECUTED)/recipes: run make book"; exit 1; }
 	rm -rf _build/book _build/html
 	mkdir -p _build/book
-	cp -r _config.yml _toc.yml intro.md _static _build/book/
+	cp -r _config.yml intro.md _static _build/book/
 	cp -r $(EXECUTED)/recipes _build/book/recipes
-	$(BIN)/python -m aelib.report page _build/book/results.md --results $(REPORT_RESULTS)
+	$(BIN)/python -m booktools.book toc _build/book/_toc.yml
+	$(BIN)/python -m booktools.report page _build/book/results.md --results $(REPORT_RESULTS)
 	$(BIN)/python -m benchmarks.appendix _build/book/appendix.md
 	$(BIN)/jupyter-book build _build/book --path-output _build/site --warningiserror --nitpick --keep-going --quiet
 	mv _build/site/_build/html _build/html
@@ -81,10 +81,7 @@ site: venv
 # then sanitized: no TensorFlow start-up lines, no paths of this machine.
 execute: venv notebooks
 	@for notebook in $(NOTEBOOKS); do \
-	  echo "executing $$notebook in place (full profile)"; \
-	  AELIB_PROFILE=full AELIB_RESULTS_DIR=$(CURDIR)/results $(BIN)/papermill --log-level WARNING \
-	    --cwd recipes $$notebook $$notebook || exit 1; \
-	  $(BIN)/python -m aelib.book sanitize $$notebook || exit 1; \
+	  $(BIN)/python -m booktools.execute --profile full --results results $$notebook || exit 1; \
 	done
 
 notebooks: venv
@@ -93,11 +90,11 @@ notebooks: venv
 # Badges, README tables and install cells; each cell pins aelib to the last commit that changed
 # aelib/ or pyproject.toml (commit those first, then sync and commit the recipes).
 sync: venv
-	$(BIN)/python -m aelib.book sync
+	$(BIN)/python -m booktools.book sync
 
 # For a notebook executed by hand before it is committed (make execute does this itself).
 sanitize: venv
-	$(BIN)/python -m aelib.book sanitize $(NOTEBOOKS)
+	$(BIN)/python -m booktools.book sanitize $(NOTEBOOKS)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -106,12 +103,14 @@ lint: venv
 	$(BIN)/zizmor --offline --quiet --config .github/zizmor.yml .github/workflows
 
 unit: venv
-	$(BIN)/python -m pytest -q -m "not recipe and not site and not browser" --doctest-modules tests aelib
+	$(BIN)/python -m pytest -q -m "not recipe and not site and not browser" --doctest-modules tests aelib booktools
 
-# Smoke runs write executed notebooks to _build/executed, which `html` then builds.
+# Smoke runs (tests/recipes/, one module per recipe) write executed notebooks to _build/executed.
 smoke: venv
-	$(BIN)/python -m pytest -q -m recipe
+	$(BIN)/python -m pytest -q -m recipe tests/recipes
 
+# nbval itself, re-executing the committed notebooks: AELIB_PROFILE is the named override of
+# their PROFILE parameter, and each page says that it applied.
 nbval: venv
 	AELIB_PROFILE=smoke AELIB_RESULTS_DIR=$(CURDIR)/_build/nbval-results $(BIN)/python -m pytest -q \
 	  -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg recipes/
@@ -126,11 +125,12 @@ colab-env: venv
 
 colab: colab-env colab-recipes
 
-# Each recipe runs once: its assertions and nbval's output check come from that one execution.
+# Each recipe runs once: its assertions and nbval's output check come from that one execution
+# (one test module per recipe, kept on one worker).
 colab-recipes: venv
 	JUPYTER_PATH=$(CURDIR)/_build/colab/jupyter AELIB_SMOKE_KERNEL=aebook-colab \
 	  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 \
-	  $(BIN)/python -m pytest -q -m recipe -n $(RECIPE_WORKERS)
+	  $(BIN)/python -m pytest -q -m recipe -n $(RECIPE_WORKERS) --dist loadfile tests/recipes
 
 # Every check, phase by phase; the seconds each phase took are printed at the end.
 TEST_PHASES := venv lint unit colab-env colab-recipes html site

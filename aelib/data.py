@@ -38,8 +38,8 @@ from aelib import settings
 __all__ = [
     "ALLOW_SAMPLE_VARIABLE",
     "REAL_SOURCES",
-    "SOURCE_LABELS",
     "SOURCES",
+    "SOURCE_LABELS",
     "Dataset",
     "load_cifar10",
     "load_dataset",
@@ -182,9 +182,6 @@ class _SourceUnavailableError(Exception):
 
 class _SourceMisconfiguredError(Exception):
     """A source that was asked for but is set up wrongly (a mistyped folder, a missing file)."""
-
-
-
 
 
 def _report(dataset: Dataset, failures: list[str], verbose: bool) -> None:

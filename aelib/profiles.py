@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import operator
+
 from aelib import settings
 from aelib.data import SOURCES
 

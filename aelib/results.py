@@ -50,7 +50,6 @@ __all__ = [
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Headline:
     """A recipe's row of the book's results table: its headline metric against its baseline.
@@ -246,7 +245,9 @@ def _check_record(record, where: str | None = None) -> None:
 def _check_config(config, prefix: str) -> None:
     """ValueError unless ``config`` maps names to numbers, strings, booleans or None."""
     if not isinstance(config, dict):
-        raise ValueError(f"{prefix}config must be a mapping of names to settings, not {_short(config)}.")
+        raise ValueError(
+            f"{prefix}config must be a mapping of names to settings, not {_short(config)}."
+        )
     for name, value in config.items():
         if not isinstance(name, str) or not name:
             raise ValueError(f"{prefix}config keys must be non-empty strings, got {name!r}.")

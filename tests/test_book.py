@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from aelib import book
+from booktools import book
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "recipes").glob("[0-9][0-9]_*.py"))
@@ -54,7 +54,11 @@ def test_recipe_follows_the_skeleton(source):
     notebook = jupytext.read(source)
     parameters = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(parameters) == 1 and "PROFILE" in parameters[0].source
-    assert "keras.utils.set_random_seed" in text
+    # One run object: runs.start seeds Python, numpy and Keras, and loads the data.
+    assert re.search(
+        r"^run = runs\.start\(\n    \"\w+\",\n    PROFILE,\n    seed=SEED,", text, re.M
+    )
+    assert "run.finish(" in text and "results.Headline(" in text
     # The first code cell installs aelib, pinned to a commit, wherever it cannot be imported.
     install = next(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert 'if importlib.util.find_spec("aelib") is None:' in install
@@ -74,8 +78,8 @@ def test_committed_notebook_has_full_profile_outputs(source):
     assert "Executed with the `full` profile" in text
 
 
-def test_every_recipe_is_in_the_table_of_contents():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+def test_every_recipe_is_in_the_generated_table_of_contents():
+    toc = yaml.safe_load(book.table_of_contents(ROOT))
     files = {chapter["file"] for part in toc["parts"] for chapter in part["chapters"]}
     # Besides the recipes, only the pages `make html` generates: the results page (from
     # results/) and the appendix (from benchmarks/results/).
@@ -214,8 +218,8 @@ def test_bad_repository_url_raises_value_error(tmp_path):
 def test_committed_results_match_committed_notebooks():
     for source in SOURCES:
         notebook = (source.with_suffix(".ipynb")).read_text()
-        match = re.search(r'save_record\(\s*"(\w+)"', source.read_text())
-        assert match, f"{source.name} does not call results.save_record"
+        match = re.search(r'runs\.start\(\s*"(\w+)"', source.read_text())
+        assert match, f"{source.name} does not call runs.start"
         record_path = ROOT / "results" / f"{match.group(1)}.json"
         assert record_path.exists(), f"{record_path} missing: run `make execute`"
         record = json.loads(record_path.read_text())
@@ -348,6 +352,18 @@ def test_sanitize_command_rewrites_atomically_and_reports(tmp_path, capsys):
     assert book.main(["sanitize", "--check", str(path)]) == 0
 
 
+def _notebook_json(cell=None, output=None, papermill=None):
+    """A notebook's JSON with one cell (broken as asked) and, if given, papermill metadata."""
+    code = {"cell_type": "code", "source": "1", "metadata": {}, "outputs": [], "id": "a"}
+    code["execution_count"] = None
+    if output is not None:
+        code["outputs"] = [output]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "cells": [cell or code], "metadata": {}}
+    if papermill is not None:
+        notebook["metadata"]["papermill"] = papermill
+    return json.dumps(notebook)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -355,6 +371,15 @@ def test_sanitize_command_rewrites_atomically_and_reports(tmp_path, capsys):
         ("{", "not a readable Jupyter notebook"),
         ("[]", "not a readable Jupyter notebook"),
         ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "not a readable Jupyter notebook"),
+        (
+            _notebook_json(cell={"source": "x", "metadata": {}, "id": "b"}),
+            "not a valid notebook: at cells/0",
+        ),
+        (
+            _notebook_json(output={"output_type": "stream", "text": "x"}),
+            "not a valid notebook: at cells/0/outputs/0",
+        ),
+        (_notebook_json(papermill=["a"]), "metadata.papermill is a list, not a mapping"),
     ],
 )
 def test_sanitize_rejects_what_is_not_a_notebook(tmp_path, content, message):

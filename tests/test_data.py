@@ -424,7 +424,7 @@ def test_the_run_banner_says_whether_these_are_the_published_numbers(
 ):
     import IPython.display
 
-    from aelib import book, profiles
+    from aelib import profiles, runs
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda markdown: shown.append(markdown.data))
@@ -437,5 +437,7 @@ def test_the_run_banner_says_whether_these_are_the_published_numbers(
         source,
         f"a {source} description",
     )
-    book.show_run_banner(profiles.get_profile(profile_name), dataset)
+    run = runs.Run("demo", profiles.get_profile(profile_name), 0, {}, None)
+    run.dataset, run.x_train, run.x_test = dataset, dataset.x_train, dataset.x_test
+    runs.show_banner(run)
     assert expected in shown[0] and unexpected not in shown[0]

@@ -1,6 +1,6 @@
 """The committed notebooks: clean outputs, and Colab's GPU where a recipe needs one.
 
-The scan below is written independently of ``aelib.book.sanitize_notebook``: it looks for the
+The scan below is written independently of ``booktools.book.sanitize_notebook``: it looks for the
 noise itself (TensorFlow's C++ log lines, this or any machine's absolute paths, papermill's
 temporary paths), so a sanitizer that missed something cannot also hide it.
 """
@@ -67,7 +67,7 @@ def test_committed_notebook_carries_no_noise(notebook_path):
     notebook = nbformat.read(notebook_path, as_version=4)
     noise = noise_in(notebook)
     assert not noise, (
-        f"{notebook_path.name}: run `python -m aelib.book sanitize {notebook_path.name}` "
+        f"{notebook_path.name}: run `python -m booktools.book sanitize {notebook_path.name}` "
         "(make execute does it):\n" + "\n".join(noise)
     )
 
@@ -106,7 +106,7 @@ def test_the_scan_finds_what_it_is_looking_for():
 
 def _record_minutes(source: Path) -> tuple[float, list]:
     """Minutes of the recipe's committed full-profile run, and the GPUs it ran on."""
-    name = re.search(r'save_record\(\s*"(\w+)"', source.read_text()).group(1)
+    name = re.search(r'runs\.start\(\s*"(\w+)"', source.read_text()).group(1)
     record = json.loads((ROOT / "results" / f"{name}.json").read_text())
     return sum(record["seconds"].values()) / 60, record["hardware"].get("gpus", [])
 

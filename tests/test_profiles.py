@@ -27,9 +27,16 @@ def test_smoke_caps_sizes_and_uses_embedded_data():
     assert profiles.get_profile("smoke", epochs=3, batch_size=32).epochs == 3
 
 
-def test_environment_variable_overrides_the_parameter(monkeypatch):
+def test_the_parameter_is_the_one_channel_and_an_override_is_named(monkeypatch):
+    # get_profile reads no environment: a profile comes from the notebook's parameter...
     monkeypatch.setenv("AELIB_PROFILE", "smoke")
-    assert profiles.get_profile("full").name == "smoke"
+    assert profiles.get_profile("full").name == "full"
+    # ...and the named override is resolved apart, with the sentence the page prints.
+    name, sentence = profiles.resolve_name("full")
+    assert name == "smoke" and "AELIB_PROFILE=smoke overrides" in sentence and "'full'" in sentence
+    assert profiles.resolve_name("smoke") == ("smoke", None)
+    monkeypatch.delenv("AELIB_PROFILE")
+    assert profiles.resolve_name("full") == ("full", None)
 
 
 @pytest.mark.parametrize(
@@ -50,7 +57,7 @@ def test_environment_variable_overrides_the_parameter(monkeypatch):
 )
 def test_bad_arguments_raise_value_error_naming_them(arguments, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        profiles.get_profile(**arguments)
+        profiles.get_profile(**{"name": "full", **arguments})
 
 
 def test_numpy_integer_sizes_are_accepted_as_ints():
@@ -65,7 +72,7 @@ def test_numpy_integer_sizes_are_accepted_as_ints():
 def test_a_bad_environment_profile_is_named(monkeypatch):
     monkeypatch.setenv("AELIB_PROFILE", "Full")
     with pytest.raises(ValueError, match="AELIB_PROFILE is 'Full'"):
-        profiles.get_profile("smoke")
+        profiles.resolve_name("smoke")
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from aelib import book, report, results
+from aelib import results
+from booktools import book, report
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# Headlines as three recipes declare them (this test's copy; aelib.report knows none).
+# Headlines as three recipes declare them (this test's copy; booktools.report knows none).
 HEADLINES = {
     "vanilla": {
         "title": "Vanilla",
@@ -158,12 +159,12 @@ def test_a_declared_headline_needs_no_entry_here_and_book_order_follows_the_note
     for recipe, title in (("alpha", "Alpha"), ("zeta", "Zeta")):
         headline = _declared(title, "ours", "theirs", seed_figure="80%", percent=True)
         results.save_record(recipe, "full", "dir", metrics, {"train": 60.0}, "out", headline)
-    lines = report.headline_table("out").splitlines()
+    lines = report.headline_table("out", root=tmp_path).splitlines()
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| Zeta", "| Alpha"]
     assert lines[2].split(" | ")[1:6] == ["ours label", "91.0%", "theirs label", "50.0%", "80%"]
-    assert report.missing_records("out") == []
+    assert report.missing_records("out", root=tmp_path) == []
     (tmp_path / "recipes" / "03_beta.py").write_text("")
-    assert report.missing_records("out") == ["beta"]
+    assert report.missing_records("out", root=tmp_path) == ["beta"]
 
 
 def test_a_record_without_a_headline_is_named_and_never_published(tmp_path):
@@ -182,7 +183,9 @@ def test_a_record_without_a_headline_is_named_and_never_published(tmp_path):
         (_declared("", "ours", "theirs"), r"headline\['title'\] is empty"),
         ({"title": "A", "metric": "ours"}, "headline lacks"),
         (_declared("A", "ours", "theirs", colour="red"), r"unknown keys \['colour'\]"),
-        (["ours"], "headline must be a mapping"),
+        (["ours"], "headline must be a Headline"),
+        (_declared("A|B", "ours", "theirs"), "one line and no '\\|'"),
+        (_declared("A", "ours", "theirs", seed_figure="1\n2"), "one line"),
     ],
 )
 def test_a_malformed_headline_is_refused_when_saved(tmp_path, headline, message):
@@ -190,3 +193,45 @@ def test_a_malformed_headline_is_refused_when_saved(tmp_path, headline, message)
         results.save_record(
             "alpha", "full", "dir", {"ours": 1.0, "theirs": 0.5}, {}, tmp_path, headline
         )
+
+
+def test_a_percentage_must_be_a_fraction(tmp_path):
+    headline = _declared("A", "ours", "theirs", percent=True)
+    with pytest.raises(ValueError, match=r"ours is 24.3, not a fraction in \[0, 1\]"):
+        results.save_record(
+            "alpha", "full", "dir", {"ours": 24.3, "theirs": 0.5}, {}, tmp_path, headline
+        )
+    # A record edited by hand is refused when the table is made, not shown as "2430.0%".
+    path = results.save_record("alpha", "full", "dir", {"ours": 24.3, "theirs": 0.5}, {}, tmp_path)
+    record = json.loads(path.read_text())
+    record["headline"] = {**headline, "seed_figure": ""}
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="not a fraction"):
+        report.headline_rows([record])
+
+
+def test_a_label_edited_by_hand_cannot_split_a_row(tmp_path):
+    _write(tmp_path, "vanilla", {"ae_32_psnr": 24.3, "pca_32_psnr": 18.56})
+    path = tmp_path / "vanilla.json"
+    record = json.loads(path.read_text())
+    record["headline"]["label"] = "a | b\nc"
+    rows = report.headline_rows([record])
+    assert rows[0]["headline"] == "a | b\nc"
+    cells = [report._cell(value) for value in rows[0].values()]
+    assert "a \\| b c" in cells
+    assert all("\n" not in cell for cell in cells)
+
+
+def test_headline_objects_and_mappings_make_the_same_record(tmp_path):
+    metrics = {"ours": 0.9, "theirs": 0.5}
+    declared = results.Headline(
+        title="A", metric="ours", label="l", baseline_metric="theirs", baseline_label="b"
+    )
+    first = results.save_record("alpha", "full", "dir", metrics, {}, tmp_path / "a", declared)
+    second = results.save_record(
+        "alpha", "full", "dir", metrics, {}, tmp_path / "b", _declared("A", "ours", "theirs")
+    )
+    assert json.loads(first.read_text())["headline"]["label"] == "l"
+    assert set(json.loads(first.read_text())["headline"]) == set(
+        json.loads(second.read_text())["headline"]
+    )

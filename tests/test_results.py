@@ -228,3 +228,33 @@ def test_write_text_atomically_sets_or_keeps_the_mode(tmp_path):
     results.write_text_atomically(fresh, "page\n", mode=None)
     assert fresh.stat().st_mode & 0o777 == 0o644
     assert sorted(path.name for path in tmp_path.rglob("*")) == ["page.md", "run.sh", "sub"]
+
+
+def test_an_empty_directory_argument_is_refused_not_read_as_the_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="directory is empty"):
+        results.save_record("vanilla", "full", "dir", {"a": 1.0}, {}, directory="")
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_results_setting_that_names_a_file_is_named(tmp_path, monkeypatch):
+    afile = tmp_path / "taken"
+    afile.write_text("")
+    monkeypatch.setenv("AELIB_RESULTS_DIR", str(afile))
+    with pytest.raises(ValueError, match=r"AELIB_RESULTS_DIR is '.*taken', which is a file"):
+        results.save_record("vanilla", "full", "dir", {"a": 1.0}, {})
+    with pytest.raises(ValueError, match=r"directory is '.*taken', which is a file"):
+        results.save_record("vanilla", "full", "dir", {"a": 1.0}, {}, directory=afile)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"rates": (1, 2)}, r"config\['rates'\] is \(1, 2\)"),
+        ({"": 1}, "config keys must be non-empty strings"),
+        ([1], "config must be a mapping"),
+    ],
+)
+def test_a_bad_config_is_refused(tmp_path, config, message):
+    with pytest.raises(ValueError, match=message):
+        results.save_record("vanilla", "full", "dir", {"a": 1.0}, {}, tmp_path, config=config)

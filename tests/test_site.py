@@ -50,7 +50,7 @@ def test_page_shows_the_notebook_outputs(notebook):
 
 
 def test_results_page_shows_the_headline_table():
-    from aelib import report
+    from booktools import report
 
     page = ROOT / "_build" / "html" / "results.html"
     assert page.exists(), f"{page} missing: run `make html`"

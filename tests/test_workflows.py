@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aelib import report
+from booktools import report
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -49,7 +49,7 @@ def test_book_executes_each_recipe_on_the_gpu_then_builds_and_deploys():
     # The GPU runner label appears in this job only.
     assert "GPU_RUNNER" in execute["runs-on"]
     assert sum("GPU_RUNNER" in str(job["runs-on"]) for job in jobs.values()) == 1
-    assert "-p PROFILE full" in _commands(execute)
+    assert "booktools.execute --profile full" in _commands(execute)
     uploads = [step for step in execute["steps"] if "upload-artifact" in step.get("uses", "")]
     assert uploads and uploads[0]["if"] == "always()"  # Uploaded also when the run fails.
     # The site is built from the executed notebooks with warnings as errors, then deployed.
@@ -242,7 +242,7 @@ def test_no_job_that_publishes_restores_a_cache_and_no_workflow_runs_untrusted_c
         assert not triggers & {"pull_request_target", "workflow_run"}, path.name
 
 
-# The check itself: aelib.report's check-sources command.
+# The check itself: booktools.report's check-sources command.
 
 
 def _copy_records(tmp_path):
@@ -316,7 +316,34 @@ def test_ci_clones_the_history_that_the_aelib_pin_check_needs():
     assert checkout["with"]["fetch-depth"] == 0
 
 
-def test_the_gpu_job_sanitizes_each_notebook_it_executes():
+def test_the_gpu_job_executes_through_the_one_execute_command():
+    # booktools.execute runs papermill with the PROFILE parameter, then sanitizes the notebook.
     commands = _commands(_load("book.yml")["jobs"]["execute"])
-    executed = commands.index("papermill")
-    assert commands.index('aelib.book sanitize "_build/executed/$NOTEBOOK"') > executed
+    assert "booktools.execute --profile full --results _build/results" in commands
+    assert '"$NOTEBOOK" "_build/executed/$NOTEBOOK"' in commands
+    assert "papermill" not in commands and "AELIB_PROFILE" not in commands
+
+
+def test_check_sources_refuses_a_record_under_another_recipes_name(tmp_path, capsys):
+    folder = _copy_records(tmp_path)
+    (folder / "vanilla.json").write_text((folder / "sparse.json").read_text())
+    offending = report.offending_records(folder)
+    assert "the record of recipe 'sparse', not 'vanilla'" in offending[folder / "vanilla.json"]
+    assert report.main(["check-sources", str(folder)]) == 1
+
+
+def test_check_sources_knows_the_recipes_wherever_it_runs(tmp_path, monkeypatch, capsys):
+    # Run from another folder, an empty results folder or a lone record is still refused: the
+    # recipes are the repository's, not the current folder's.
+    monkeypatch.chdir(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert report.main(["check-sources", str(empty)]) == 1
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "vanilla.json").write_text((ROOT / "results" / "vanilla.json").read_text())
+    assert report.main(["check-sources", str(lone)]) == 1
+    assert "denoising.json: missing" in capsys.readouterr().err
+    # A root without recipes is an error, not a pass.
+    assert report.main(["--root", str(tmp_path), "check-sources", str(empty)]) == 1
+    assert "holds no recipe" in capsys.readouterr().err
