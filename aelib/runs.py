@@ -73,10 +73,20 @@ class Run:
         return self._timer(name)
 
     def finish(
-        self, metrics: Mapping[str, float], headline: results.Headline, directory=None
-    ) -> Path:
-        """Validate and write the record (metrics, phase seconds, config, headline); say so."""
-        if not isinstance(headline, results.Headline):
+        self,
+        metrics: Mapping[str, float],
+        headline: results.Headline | None,
+        directory=None,
+    ) -> None:
+        """Validate and write the record (metrics, phase seconds, config, headline); say so.
+
+        A full-profile run must declare its headline; a smoke run whose few steps cannot measure
+        it may pass None. The record's path is ``run.record_path`` afterwards (nothing is
+        returned, so the last line of a notebook cell shows no path).
+        """
+        if headline is None and self.profile.name == "full":
+            raise ValueError(f"The full-profile run of {self.recipe} must declare its headline.")
+        if headline is not None and not isinstance(headline, results.Headline):
             raise ValueError(
                 f"headline must be an aelib.results.Headline, not {type(headline).__name__}."
             )
@@ -92,11 +102,11 @@ class Run:
             config={"seed": self.seed, **self.config},
         )
         minutes = sum(self.seconds.values()) / 60
+        row = " and the headline row" if headline is not None else " (no headline row)"
         print(
-            f"wrote {self.record_path.name}: {len(metrics)} metrics and the headline row; "
+            f"wrote {self.record_path.name}: {len(metrics)} metrics{row}; "
             f"{minutes:.1f} min of timed phases"
         )
-        return self.record_path
 
     def _source(self) -> str:
         # A recipe without a dataset of ours still runs on real data only in the full profile.

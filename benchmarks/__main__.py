@@ -2,10 +2,15 @@
 
 ``full`` needs the real data: set ``AELIB_DATA_DIR`` (or let ``keras.datasets`` download it).
 
-By default papermill executes each notebook, as the book does. ``--runner python`` runs each
-recipe's ``py:percent`` source as a plain script instead (the same code, cell after cell), for
-machines without Jupyter; ``--dtype-policy`` then sets Keras's global dtype policy before the
-recipe starts (``mixed_float16`` for mixed precision). ``--recipes`` picks some recipes and
+By default each notebook is executed the one way the book runs a recipe,
+``booktools.execute.execute`` (papermill with the ``PROFILE`` parameter, then sanitized, which
+the wall time includes), into a scratch folder that also takes the run's record.
+``--runner python`` runs each recipe's ``py:percent`` source as a plain script instead (the same
+code, cell after cell), for machines without Jupyter: the profile then comes through
+``AELIB_PROFILE``, the override for running a recipe as a script (the run prints it), and
+``--dtype-policy`` sets Keras's global dtype policy before the recipe starts (``mixed_float16``
+for mixed precision). Either way the wall time is read here and the phase times, data source
+and hardware from the record the run writes. ``--recipes`` picks some recipes and
 ``--label`` names the report (``recipes_full_<label>``); a later run with the same name keeps
 the recipes it did not run.
 
@@ -25,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from aelib import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -38,22 +45,31 @@ BOOTSTRAP = (
 
 
 def run_notebook(notebook: Path, profile: str, scratch: str) -> None:
-    """Execute a recipe notebook with papermill, as the book does."""
-    import papermill
+    """Execute a recipe notebook as the book does (``booktools.execute``), into ``scratch``,
+    which also takes the run's record."""
+    from booktools import execute
 
-    papermill.execute_notebook(
-        str(notebook),
-        str(Path(scratch) / notebook.name),
-        parameters={"PROFILE": profile},
-        cwd=str(notebook.parent),
-        kernel_name="python3",
-        progress_bar=False,
+    execute.execute(
+        notebook,
+        Path(scratch) / notebook.name,
+        profile=profile,
+        results_dir=scratch,
+        kernel="python3",
+        root=ROOT,
     )
 
 
-def run_script(source: Path, profile: str, dtype_policy: str) -> None:
-    """Run a recipe's py:percent source as a script, in a fresh Python, under ``dtype_policy``."""
-    environment = {**os.environ, "AELIB_PROFILE": profile, "MPLBACKEND": "Agg"}
+def run_script(
+    source: Path, profile: str, dtype_policy: str, results_dir: str | None = None
+) -> None:
+    """Run a recipe's py:percent source as a script, in a fresh Python, under ``dtype_policy``.
+
+    A script has no notebook parameter: the profile comes through ``AELIB_PROFILE``, the named
+    override for this (the run prints it), and the record goes to ``results_dir`` when given.
+    """
+    environment = {**os.environ, settings.PROFILE: profile, "MPLBACKEND": "Agg"}
+    if results_dir is not None:
+        environment[settings.RESULTS_DIR] = str(results_dir)
     completed = subprocess.run(
         [sys.executable, "-c", BOOTSTRAP, source.name, dtype_policy],
         cwd=source.parent,
@@ -89,17 +105,16 @@ def time_recipes(
             raise ValueError(f"No recipes named {', '.join(unknown)}.")
         notebooks = [notebook for notebook in notebooks if notebook.stem in recipes]
     timings = {}
-    previous_results_dir = os.environ.get("AELIB_RESULTS_DIR")
     for notebook in notebooks:
         runs = []
         for _ in range(repeats):
+            # Each run writes its record to its own scratch folder, never to results/.
             with tempfile.TemporaryDirectory() as scratch:
-                os.environ["AELIB_RESULTS_DIR"] = scratch
                 start = time.perf_counter()
                 if runner == "papermill":
                     run_notebook(notebook, profile, scratch)
                 else:
-                    run_script(notebook.with_suffix(".py"), profile, dtype_policy)
+                    run_script(notebook.with_suffix(".py"), profile, dtype_policy, scratch)
                 runs.append(round(time.perf_counter() - start, 2))
                 record = results.load_record(next(Path(scratch).glob("*.json")))
         timings[notebook.stem] = {
@@ -111,11 +126,6 @@ def time_recipes(
             "versions": record["versions"],
         }
         print(f"{notebook.stem}: {runs} s", flush=True)
-    # The scratch folders are gone: leave the environment as the caller had it.
-    if previous_results_dir is None:
-        os.environ.pop("AELIB_RESULTS_DIR", None)
-    else:
-        os.environ["AELIB_RESULTS_DIR"] = previous_results_dir
     return {
         "benchmark": f"recipes_{profile}",
         "profile": profile,

@@ -68,11 +68,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from aelib import baselines, book, data, metrics, plots, profiles, results, tables
+from aelib import baselines, metrics, plots, results, runs, tables
 
 # %% [markdown]
 # The parameters cell sets the run profile. `full` trains on the real MNIST and gives the numbers
 # on this page; `smoke` caps every size so the notebook runs in seconds (tests use it).
+# `runs.start` seeds every random generator, loads the profile's share of the data and says
+# what ran.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -83,22 +85,22 @@ LATENT_DIM = 32  # The Keras blog's code size, and the one the headline compares
 CODE_SIZES = (2, 8, LATENT_DIM, 128)
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "vanilla",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    latent_dim=LATENT_DIM,
+)
+x_train, x_test = run.x_train, run.x_test
 
 # %% [markdown]
 # ## Prepare the data
 #
-# `data.load_mnist` returns float32 images in [0, 1] with a channel axis, and says where it found
-# them: a data folder, the `keras.datasets` download, or the embedded 5,000-digit sample.
-
-# %%
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_train = profile.take(dataset.x_train, "train")
-x_test = profile.take(dataset.x_test, "test")
-book.show_run_banner(profile, dataset)
+# The images are float32 in [0, 1] with a channel axis; the banner above says where they were
+# found: a data folder, the `keras.datasets` download, or the embedded 5,000-digit sample.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -162,18 +164,18 @@ for latent_dim, (autoencoder, encoder, _) in models.items():
 histories = {}
 for latent_dim, (autoencoder, _, _) in models.items():
     autoencoder.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-    with timer(f"train_{latent_dim}"):
+    with run.phase(f"train_{latent_dim}"):
         histories[latent_dim] = autoencoder.fit(
             x_train,
             x_train,
-            epochs=profile.epochs,
-            batch_size=profile.batch_size,
+            epochs=run.epochs,
+            batch_size=run.batch_size,
             validation_split=0.1,
             shuffle=True,
             verbose=0,
         )
     loss = histories[latent_dim].history["val_loss"]
-    seconds = timer.seconds[f"train_{latent_dim}"]
+    seconds = run.seconds[f"train_{latent_dim}"]
     print(f"code {latent_dim}: {seconds:.0f} s, validation loss {loss[0]:.4f} -> {loss[-1]:.4f}")
 
 # %%
@@ -209,12 +211,12 @@ plots.plot_history(
 # similarity, 1 for identical images) averaged over images.
 
 # %%
-with timer("pca"):
+with run.phase("pca"):
     pca_reconstructions = {
         latent_dim: baselines.pca_reconstruction(x_train, x_test, latent_dim)
         for latent_dim in CODE_SIZES
     }
-with timer("evaluate"):
+with run.phase("evaluate"):
     reconstructions = {"mean image": np.broadcast_to(x_train.mean(axis=0), x_test.shape)}
     code_sizes = {"mean image": 0}
     for latent_dim, (autoencoder, _, _) in models.items():
@@ -243,15 +245,15 @@ for latent_dim in CODE_SIZES:
         f"- **{latent_dim} numbers:** autoencoder {ours:.2f} dB, PCA {pca:.2f} dB; "
         f"{winner} is ahead by {abs(ours - pca):.2f} dB."
     )
-training_seconds = sum(timer.seconds[f"train_{latent_dim}"] for latent_dim in CODE_SIZES)
+training_seconds = sum(run.seconds[f"train_{latent_dim}"] for latent_dim in CODE_SIZES)
 verdicts.append(
-    f"\nPCA fitted all {len(CODE_SIZES)} code sizes in {timer.seconds['pca']:.0f} s; the "
+    f"\nPCA fitted all {len(CODE_SIZES)} code sizes in {run.seconds['pca']:.0f} s; the "
     f"autoencoders took {training_seconds:.0f} s of training."
 )
 blog_test_loss = 0.1022  # The blog's val_loss after 50 epochs; it validated on the test set.
 verdicts.append(
     f"\nThe blog's 32-number autoencoder ended its 50 Adadelta epochs at a test cross-entropy of "
-    f"{blog_test_loss}; this one, after {profile.epochs} epochs of Adam, at "
+    f"{blog_test_loss}; this one, after {run.epochs} epochs of Adam, at "
     f"{scores[f'autoencoder-{LATENT_DIM}']['BCE']:.4f}."
 )
 display(Markdown("\n".join(verdicts)))
@@ -325,18 +327,14 @@ for name, row in scores.items():
 for latent_dim, history in histories.items():
     record_metrics[f"ae_{latent_dim}_first_epoch_loss"] = history.history["loss"][0]
     record_metrics[f"ae_{latent_dim}_last_epoch_loss"] = history.history["loss"][-1]
-headline = {"title": "Vanilla", "metric": f"ae_{LATENT_DIM}_psnr"}
-headline["label"] = f"dense autoencoder, {LATENT_DIM}-number code, PSNR (dB)"
-headline["baseline_metric"] = f"pca_{LATENT_DIM}_psnr"
-headline["baseline_label"] = f"PCA, {LATENT_DIM} components"
-path = results.save_record(
-    "vanilla", profile.name, dataset.source, record_metrics, timer.seconds, headline=headline
+headline = results.Headline(
+    title="Vanilla",
+    metric=f"ae_{LATENT_DIM}_psnr",
+    label=f"dense autoencoder, {LATENT_DIM}-number code, PSNR (dB)",
+    baseline_metric=f"pca_{LATENT_DIM}_psnr",
+    baseline_label=f"PCA, {LATENT_DIM} components",
 )
-print(f"wrote {path.name}: {len(record_metrics)} metrics and the headline row")
-
-# %%
-# benchmarks/time_to_quality.py builds this recipe's model from these names and reads no others.
-BENCHMARK_NAMES = ("build_dense_autoencoder", "LATENT_DIM", "BATCH_SIZE", "EPOCHS")
+run.finish(record_metrics, headline)
 
 # %% [markdown]
 # ## What to try next

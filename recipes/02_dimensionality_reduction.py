@@ -76,11 +76,13 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from aelib import book, data, metrics, plots, profiles, results, tables
+from aelib import metrics, plots, results, runs, tables
 
 # %% [markdown]
 # The parameters cell sets the run profile (`full`: real MNIST; `smoke`: seconds on a CPU with
 # the embedded sample), the code sizes, and the training budget that every autoencoder gets.
+# `runs.start` seeds every random generator, loads the profile's share of the data and says
+# what ran.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -93,9 +95,19 @@ NEIGHBOURS = 5  # The k of the nearest-neighbour readout.
 HEADLINE_CODE_SIZE = 4
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "dimensionality_reduction",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    learning_rate=LEARNING_RATE,
+    neighbours=NEIGHBOURS,
+    headline_code_size=HEADLINE_CODE_SIZE,
+)
+x_all, y_all = run.x_train, run.y_train
+x_test, y_test = run.x_test, run.y_test
 
 # %% [markdown]
 # ## Prepare the data
@@ -104,14 +116,9 @@ timer = results.PhaseTimer()
 # is held out for validation); the labels serve only the readouts, and test images score once.
 
 # %%
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_all, y_all = profile.take(dataset.x_train, "train"), profile.take(dataset.y_train, "train")
-x_test, y_test = profile.take(dataset.x_test, "test"), profile.take(dataset.y_test, "test")
 validation_start = len(x_all) * 9 // 10
 x_train, x_validation = x_all[:validation_start], x_all[validation_start:]
 y_train = y_all[:validation_start]
-book.show_run_banner(profile, dataset)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -174,16 +181,16 @@ for size, autoencoder in autoencoders.items():
 # fixed with the validation split alone before any test image was scored.
 
 # %%
-steps = profile.epochs * -(-len(x_train) // profile.batch_size)
+steps = run.epochs * -(-len(x_train) // run.batch_size)
 for size, autoencoder in autoencoders.items():
     schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)
     autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
-    with timer(f"train_{size}"):
+    with run.phase(f"train_{size}"):
         history = autoencoder.fit(
             x_train,
             x_train,
-            epochs=profile.epochs,
-            batch_size=profile.batch_size,
+            epochs=run.epochs,
+            batch_size=run.batch_size,
             validation_data=(x_validation, x_validation),
             verbose=0,
         )
@@ -196,7 +203,7 @@ for size, autoencoder in autoencoders.items():
 
 # %%
 flat_train, flat_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
-with timer("pca"):
+with run.phase("pca"):
     pca = PCA(max(CODE_SIZES), svd_solver="full").fit(flat_train)
 
 
@@ -220,7 +227,7 @@ def readout_accuracies(train_codes, test_codes):
 
 
 scores, test_codes = {}, {}  # scores: the record's metrics, e.g. "ae_4_knn_accuracy".
-with timer("evaluate"):
+with run.phase("evaluate"):
     for size, autoencoder in autoencoders.items():
         encoder = encoder_of(autoencoder)
         codes = {
@@ -314,30 +321,18 @@ plots.plot_latent_space(panels, y_test[:shown])
 # `ae_4_knn_accuracy`) and the headline: 5-NN at `HEADLINE_CODE_SIZE` numbers.
 
 # %%
-headline = {
-    "title": "Dimensionality reduction",
-    "metric": f"ae_{HEADLINE_CODE_SIZE}_knn_accuracy",
-    "label": f"autoencoder, {HEADLINE_CODE_SIZE}-number codes, 5-NN accuracy",
-    "baseline_metric": f"pca_{HEADLINE_CODE_SIZE}_knn_accuracy",
-    "baseline_label": f"PCA, {HEADLINE_CODE_SIZE} components, 5-NN",
-    "seed_figure": "79% (a classifier on 32-number codes)",
-    "percent": True,
-}
-path = results.save_record(
-    "dimensionality_reduction",
-    profile.name,
-    dataset.source,
-    scores,
-    timer.seconds,
-    headline=headline,
+headline = results.Headline(
+    title="Dimensionality reduction",
+    metric=f"ae_{HEADLINE_CODE_SIZE}_knn_accuracy",
+    label=f"autoencoder, {HEADLINE_CODE_SIZE}-number codes, 5-NN accuracy",
+    baseline_metric=f"pca_{HEADLINE_CODE_SIZE}_knn_accuracy",
+    baseline_label=f"PCA, {HEADLINE_CODE_SIZE} components, 5-NN",
+    seed_figure="79% (a classifier on 32-number codes)",
+    percent=True,
 )
-print(f"wrote {path.name}: {len(scores)} metrics, {sum(timer.seconds.values()) / 60:.1f} min")
-ours, baseline = scores[headline["metric"]], scores[headline["baseline_metric"]]
-print(f"{headline['label']}: {ours:.1%}; {headline['baseline_label']}: {baseline:.1%}")
-
-# %%
-# benchmarks/time_to_quality.py builds this recipe's model from these names and reads no others.
-BENCHMARK_NAMES = ("build_deep_autoencoder", "CODE_SIZES", "BATCH_SIZE", "EPOCHS", "LEARNING_RATE")
+run.finish(scores, headline)
+ours, baseline = scores[headline.metric], scores[headline.baseline_metric]
+print(f"{headline.label}: {ours:.1%}; {headline.baseline_label}: {baseline:.1%}")
 
 # %% [markdown]
 # ## What to try next

@@ -68,12 +68,13 @@ import keras
 import numpy as np
 from IPython.display import Markdown, display
 
-from aelib import book, data, metrics, plots, profiles, results, tables
+from aelib import metrics, plots, results, runs, tables
 
 # %% [markdown]
-# The parameters cell sets the run profile (`full`: real CIFAR-10, the published numbers;
-# `smoke`: seconds on a CPU with crops of scikit-image's photos) and the training lengths. The
-# seed's model gets a *shortened* budget: 5 epochs with batch size 64 on 20,000 photos.
+# The parameters cell sets the run profile (`full`: real CIFAR-10, the published numbers; `smoke`:
+# seconds on a CPU with crops of scikit-image's photos) and the training lengths. The seed's model
+# gets a *shortened* budget: 5 epochs with batch size 64 on 20,000 photos. `runs.start` seeds every
+# random generator, loads the profile's share of the data and says what ran.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -85,9 +86,17 @@ SEED_MODEL_EPOCHS = 5
 SEED_MODEL_TRAIN_SIZE = 20_000
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "colorization",
+    PROFILE,
+    seed=SEED,
+    dataset="cifar10",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    seed_model_epochs=SEED_MODEL_EPOCHS,
+    seed_model_train_size=SEED_MODEL_TRAIN_SIZE,
+)
+x_train, x_test = run.x_train, run.x_test
 
 # %% [markdown]
 # ## Prepare the data
@@ -119,13 +128,8 @@ def yuv_to_rgb(images):
 
 
 # %%
-with timer("data"):
-    dataset = data.load_cifar10(source=profile.data_source)
-x_train = profile.take(dataset.x_train, "train")
-x_test = profile.take(dataset.x_test, "test")
 yuv_train, yuv_test = rgb_to_yuv(x_train), rgb_to_yuv(x_test)
 gray_train, gray_test = yuv_train[..., :1], yuv_test[..., :1]
-book.show_run_banner(profile, dataset)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -222,18 +226,18 @@ for model in (seed_colorizer, chroma_unet):
 
 # %%
 histories = {}
-fit_options = {"batch_size": profile.batch_size, "validation_split": 0.1, "verbose": 0}
+fit_options = {"batch_size": run.batch_size, "validation_split": 0.1, "verbose": 0}
 seed_colorizer.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mean_squared_error")
 seed_pairs = (gray_train[:SEED_MODEL_TRAIN_SIZE], x_train[:SEED_MODEL_TRAIN_SIZE])
-with timer("train_seed"):
+with run.phase("train_seed"):
     histories["seed"] = seed_colorizer.fit(*seed_pairs, epochs=SEED_MODEL_EPOCHS, **fit_options)
 
-steps = profile.epochs * int(np.ceil(0.9 * len(x_train) / profile.batch_size))
+steps = run.epochs * int(np.ceil(0.9 * len(x_train) / run.batch_size))
 rate = keras.optimizers.schedules.CosineDecay(1e-3, steps)
 chroma_unet.compile(optimizer=keras.optimizers.Adam(rate), loss="mean_squared_error")
-with timer("train_U-Net"):
+with run.phase("train_U-Net"):
     histories["U-Net"] = chroma_unet.fit(
-        gray_train, yuv_train[..., 1:], epochs=profile.epochs, **fit_options
+        gray_train, yuv_train[..., 1:], epochs=run.epochs, **fit_options
     )
 for name, history in histories.items():
     validation_loss = history.history["val_loss"]
@@ -257,7 +261,7 @@ for name, history in histories.items():
 
 # %%
 gray_copy = np.repeat(gray_test, 3, axis=-1)
-with timer("evaluate"):
+with run.phase("evaluate"):
     outputs = {
         "gray copy": gray_copy,
         "seed (shortened budget)": seed_colorizer.predict(gray_test, batch_size=512, verbose=0),
@@ -305,13 +309,6 @@ plots.show_image_rows({name: images[worst] for name, images in rows_of_worst.ite
 
 # %%
 # The record, `results/colorization.json`: the table's scores (`unet_pooled_psnr`, ...), losses.
-HEADLINE = {
-    "title": "Colorization",
-    "metric": "unet_pooled_psnr",
-    "label": "U-Net on chroma, CIFAR-10, pooled PSNR (dB)",
-    "baseline_metric": "gray_pooled_psnr",
-    "baseline_label": "gray copy of the same photos",
-}
 record_metrics = {}
 for row, key in zip(rows, ("gray", "seed", "unet"), strict=True):
     record_metrics[f"{key}_psnr"] = row["PSNR (dB)"]
@@ -320,23 +317,14 @@ for row, key in zip(rows, ("gray", "seed", "unet"), strict=True):
 for name, key in (("seed", "seed"), ("U-Net", "unet")):
     record_metrics[f"{key}_first_epoch_loss"] = histories[name].history["loss"][0]
     record_metrics[f"{key}_last_epoch_loss"] = histories[name].history["loss"][-1]
-details = (profile.name, dataset.source, record_metrics, timer.seconds)
-path = results.save_record("colorization", *details, headline=HEADLINE)
-print(f"wrote {path.name}: unet_pooled_psnr = {record_metrics['unet_pooled_psnr']:.2f}")
-
-# %%
-# benchmarks/time_to_quality.py builds this recipe's model from these names and reads no others.
-BENCHMARK_NAMES = (
-    "build_chroma_unet",
-    "UNET_WIDTHS",
-    "rgb_to_yuv",
-    "yuv_to_rgb",
-    "colorize",
-    "RGB_TO_YUV",
-    "YUV_TO_RGB",
-    "BATCH_SIZE",
-    "EPOCHS",
+headline = results.Headline(
+    title="Colorization",
+    metric="unet_pooled_psnr",
+    label="U-Net on chroma, CIFAR-10, pooled PSNR (dB)",
+    baseline_metric="gray_pooled_psnr",
+    baseline_label="gray copy of the same photos",
 )
+run.finish(record_metrics, headline)
 
 # %% [markdown]
 # ## What to try next

@@ -66,10 +66,12 @@ import numpy as np
 from IPython.display import Markdown, display
 from keras import ops
 
-from aelib import book, data, metrics, plots, profiles, results, tables
+from aelib import metrics, plots, results, runs, tables
 
 # %% [markdown]
 # The profile (`full`: real MNIST; `smoke`: seconds) and the penalties (seed 003's typical L1).
+# `runs.start` seeds every random generator, loads the profile's share of the data and says
+# what ran.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -82,21 +84,24 @@ SPARSITY_TARGET = 0.05  # rho: the mean activation each sigmoid code unit should
 SPARSITY_WEIGHT = 3e-3  # beta: the weight of the KL-divergence penalty.
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "sparse",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    latent_dim=LATENT_DIM,
+    l1_weight=L1_WEIGHT,
+    sparsity_target=SPARSITY_TARGET,
+    sparsity_weight=SPARSITY_WEIGHT,
+)
+x_train, x_test = run.x_train, run.x_test
 
 # %% [markdown]
 # ## Prepare the data
 #
 # MNIST as in the first recipe: (n, 28, 28, 1) images in [0, 1], no labels needed.
-
-# %%
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_train = profile.take(dataset.x_train, "train")
-x_test = profile.take(dataset.x_test, "test")
-book.show_run_banner(profile, dataset)
 
 # %% [markdown]
 # ## Build the models
@@ -212,11 +217,11 @@ models = {
 
 # %%
 histories = {}
-fit_options = {"epochs": profile.epochs, "batch_size": profile.batch_size, "verbose": 0}
+fit_options = {"epochs": run.epochs, "batch_size": run.batch_size, "verbose": 0}
 for name, (autoencoder, _) in models.items():
     keras.utils.set_random_seed(SEED)  # The same shuffling for every model.
     autoencoder.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-    with timer(f"train_{autoencoder.name}"):
+    with run.phase(f"train_{autoencoder.name}"):
         histories[name] = autoencoder.fit(x_train, x_train, validation_split=0.1, **fit_options)
 plots.plot_history(histories, title="Cross-entropy per pixel plus the penalty")
 
@@ -255,7 +260,7 @@ def describe(autoencoder, encoder, images):
     }
 
 
-with timer("evaluate"):
+with run.phase("evaluate"):
     scores = {name: describe(*model, x_test) for name, model in models.items()}
 labels = ("test BCE", "mean activation", "near zero", "dead units", "Hoyer", "decoder norm")
 rows = [
@@ -308,37 +313,25 @@ print(f"reloaded model gives the same outputs: {reload_difference < 1e-6}")
 # `results/sparse.json` holds the table (`relu_l1_mean_activation`, ...) and the headline.
 
 # %%
-HEADLINE = {
-    "title": "Sparse",
-    "metric": "relu_l1_mean_activation",
-    "label": f"mean code activation, L1 weight {L1_WEIGHT:g}, {EPOCHS} Adam epochs (the seed's run: l1(10e-8), 100 Adadelta epochs)",
-    "baseline_metric": "relu_mean_activation",
-    "baseline_label": "the same autoencoder without the penalty",
-    "seed_figure": "5.44 (7.43 without)",
-    "percent": False,
-}
+headline = results.Headline(
+    title="Sparse",
+    metric="relu_l1_mean_activation",
+    label=(
+        f"mean code activation, L1 weight {L1_WEIGHT:g}, {EPOCHS} Adam epochs "
+        "(the seed's run: l1(10e-8), 100 Adadelta epochs)"
+    ),
+    baseline_metric="relu_mean_activation",
+    baseline_label="the same autoencoder without the penalty",
+    seed_figure="5.44 (7.43 without)",
+)
 record_metrics = {"reload_difference": reload_difference}
 for name, (autoencoder, _) in models.items():
     losses = histories[name].history["loss"]
     row = {**scores[name], "first_epoch_loss": losses[0], "last_epoch_loss": losses[-1]}
     record_metrics.update({f"{autoencoder.name}_{key}": value for key, value in row.items()})
-path = results.save_record(
-    "sparse", profile.name, dataset.source, record_metrics, timer.seconds, headline=HEADLINE
-)
-ours, baseline = record_metrics[HEADLINE["metric"]], record_metrics[HEADLINE["baseline_metric"]]
-print(f"wrote {path.name}: mean code activation {ours:.2f} with L1, {baseline:.2f} without")
-
-# %%
-# benchmarks/time_to_quality.py builds this recipe's model from these names and reads no others.
-BENCHMARK_NAMES = (
-    "build_autoencoder",
-    "L1Penalty",
-    "L1_WEIGHT",
-    "LATENT_DIM",
-    "SEED",
-    "BATCH_SIZE",
-    "EPOCHS",
-)
+run.finish(record_metrics, headline)
+ours, baseline = record_metrics[headline.metric], record_metrics[headline.baseline_metric]
+print(f"mean code activation {ours:.2f} with L1, {baseline:.2f} without")
 
 # %% [markdown]
 # ## What to try next

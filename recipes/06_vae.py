@@ -75,7 +75,7 @@ from IPython.display import Markdown, display
 from keras import ops
 from scipy.stats import norm
 
-from aelib import book, data, plots, profiles, results, tables
+from aelib import plots, results, runs, tables
 
 # %% tags=["parameters"]
 PROFILE = "full"  # "full": real MNIST; "smoke": seconds on the embedded sample, for the tests.
@@ -90,17 +90,21 @@ LATENT_DIM = 2
 # ## Prepare the data
 #
 # MNIST, (n, 28, 28, 1) in [0, 1], grey levels read as probabilities of ink; the labels only
-# colour the map of the codes.
+# colour the map of the codes. `runs.start` seeds every random generator, loads the profile's
+# share of the data and says what ran.
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_train, y_train = profile.take(dataset.x_train, "train"), profile.take(dataset.y_train, "train")
-x_test, y_test = profile.take(dataset.x_test, "test"), profile.take(dataset.y_test, "test")
-book.show_run_banner(profile, dataset)
+run = runs.start(
+    "vae",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    latent_dim=LATENT_DIM,
+)
+x_train, y_train = run.x_train, run.y_train
+x_test, y_test = run.x_test, run.y_test
 
 # %% [markdown]
 # ## Build the models
@@ -211,9 +215,9 @@ for key, units in (("seed_vae", SEED_HIDDEN_UNITS), ("dense_vae", HIDDEN_UNITS))
 # %%
 for name, (vae, _, _) in vaes.items():
     vae.compile(optimizer=keras.optimizers.Adam(1e-3), loss=summed_binary_crossentropy)
-    with timer(f"train_{vae.name}"):
+    with run.phase(f"train_{vae.name}"):
         history = vae.fit(
-            x_train, x_train, profile.batch_size, profile.epochs, validation_split=0.1, verbose=0
+            x_train, x_train, run.batch_size, run.epochs, validation_split=0.1, verbose=0
         )
     first, last = history.history["val_loss"][0], history.history["val_loss"][-1]
     print(f"{name}: {vae.count_params():,} parameters, validation loss {first:.1f} -> {last:.1f}")
@@ -228,7 +232,7 @@ for name, (vae, _, _) in vaes.items():
 # Bernoulli pixels at the mean training image: a VAE with no code, whose KL term is 0.
 
 # %%
-with timer("evaluate"):
+with run.phase("evaluate"):
     mean_image = np.broadcast_to(x_train.mean(axis=0), x_test.shape)
     baseline = float(ops.mean(summed_binary_crossentropy(x_test, mean_image)))
     record_metrics = {"mean_image_negative_elbo": baseline}
@@ -307,37 +311,19 @@ print(f"reloaded decoder gives the same digits: {reload_difference < 1e-6}")
 # ## Record the results
 
 # %%
-HEADLINE = {
-    "title": "Variational",
-    "metric": "seed_vae_negative_elbo",
-    "label": f"negative ELBO on the test digits, the seed's 784-256-2 VAE, {profile.epochs} epochs,"
-    f" Adam, batch {profile.batch_size}, 90% of the training images (seed: RMSprop, batch 100, all)",
-    "baseline_metric": "mean_image_negative_elbo",
-    "baseline_label": "independent Bernoulli pixels at the mean training image (no code)",
-    "seed_figure": "150.3794",
-    "percent": False,
-}
+headline = results.Headline(
+    title="Variational",
+    metric="seed_vae_negative_elbo",
+    label=f"negative ELBO on the test digits, the seed's 784-256-2 VAE, {run.epochs} epochs, "
+    f"Adam, batch {run.batch_size}, 90% of the training images (seed: RMSprop, batch 100, all)",
+    baseline_metric="mean_image_negative_elbo",
+    baseline_label="independent Bernoulli pixels at the mean training image (no code)",
+    seed_figure="150.3794",
+)
 record_metrics["reload_difference"] = reload_difference
-path = results.save_record(
-    "vae", profile.name, dataset.source, record_metrics, timer.seconds, headline=HEADLINE
-)
-ours = record_metrics[HEADLINE["metric"]]
-print(f"wrote {path.name}: the seed's VAE {ours:.1f} nats per test digit, no code {baseline:.1f}")
-
-# %%
-# benchmarks/time_to_quality.py builds this recipe's model from these names and reads no others.
-BENCHMARK_NAMES = (
-    "build_vae",
-    "dense_body",
-    "dense_decoder",
-    "Sampling",
-    "KLDivergence",
-    "summed_binary_crossentropy",
-    "HIDDEN_UNITS",
-    "SEED",
-    "BATCH_SIZE",
-    "EPOCHS",
-)
+run.finish(record_metrics, headline)
+ours = record_metrics[headline.metric]
+print(f"the seed's VAE {ours:.1f} nats per test digit, no code {baseline:.1f}")
 
 # %% [markdown]
 # ## What to try next

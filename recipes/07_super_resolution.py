@@ -71,11 +71,12 @@ import numpy as np
 from IPython.display import Markdown, display
 from keras import ops
 
-from aelib import book, data, metrics, pairs, plots, profiles, results, tables
+from aelib import metrics, pairs, plots, results, runs, tables
 
 # %% [markdown]
-# The parameters cell sets the run profile (`full`: real CIFAR-10, the published numbers;
-# `smoke`: seconds on a CPU with crops of scikit-image's photos) and the training lengths.
+# The parameters cell sets the run profile (`full`: real CIFAR-10, the published numbers; `smoke`:
+# seconds on a CPU with crops of scikit-image's photos) and the training lengths. `runs.start` seeds
+# every random generator, loads the profile's share of the data and says what ran.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -87,9 +88,18 @@ SUBPIXEL_WIDTH = 64
 SUBPIXEL_DEPTH = 8
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "super_resolution",
+    PROFILE,
+    seed=SEED,
+    dataset="cifar10",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    factor=FACTOR,
+    subpixel_width=SUBPIXEL_WIDTH,
+    subpixel_depth=SUBPIXEL_DEPTH,
+)
+x_train, x_test = run.x_train, run.x_test
 
 # %% [markdown]
 # ## Prepare the data
@@ -100,13 +110,9 @@ timer = results.PhaseTimer()
 # went through one JPEG round trip: its photos carry slight compression artefacts.
 
 # %%
-with timer("data"):
-    dataset = data.load_cifar10(source=profile.data_source)
-    x_train = profile.take(dataset.x_train, "train")
-    x_test = profile.take(dataset.x_test, "test")
+with run.phase("data"):
     low_train, bicubic_train = pairs.super_resolution_pairs(x_train, FACTOR)
     low_test, bicubic_test = pairs.super_resolution_pairs(x_test, FACTOR)
-book.show_run_banner(profile, dataset)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -212,13 +218,13 @@ for name, model in models.items():
 
 # %%
 histories = {}
-steps = profile.epochs * int(np.ceil(0.9 * len(x_train) / profile.batch_size))
-fit_options = {"epochs": profile.epochs, "batch_size": profile.batch_size, "verbose": 0}
+steps = run.epochs * int(np.ceil(0.9 * len(x_train) / run.batch_size))
+fit_options = {"epochs": run.epochs, "batch_size": run.batch_size, "verbose": 0}
 for name, model in models.items():
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mean_squared_error")
     inputs = model_inputs(model, low_train, bicubic_train)
-    with timer(f"train_{model.name}"):
+    with run.phase(f"train_{model.name}"):
         histories[name] = model.fit(inputs, x_train, validation_split=0.1, **fit_options)
     validation_loss = histories[name].history["val_loss"]
     print(f"{name}: validation loss {validation_loss[0]:.5f} -> {validation_loss[-1]:.5f}")
@@ -253,7 +259,7 @@ def upscale(method, low):
 
 
 outputs, rows = {}, []
-with timer("evaluate"):
+with run.phase("evaluate"):
     for name in ("nearest", "bicubic", *models):
         upscale(name, low_test[:64])  # The warm-up call builds a model's prediction function.
         start = time.perf_counter()
@@ -309,15 +315,6 @@ print(f"reloaded model gives the same images: {reload_difference < 1e-6}")
 # `results/super_resolution.json` holds the table (`srcnn_psnr`, ...), losses and headline.
 
 # %%
-HEADLINE = {
-    "title": "Super-resolution",
-    "metric": "subpixel_psnr",
-    "label": "residual sub-pixel network, CIFAR-10 x2 (16x16 to 32x32), PSNR (dB)",
-    "baseline_metric": "bicubic_psnr",
-    "baseline_label": "bicubic interpolation of the same 16x16 photos",
-    "seed_figure": "",
-    "percent": False,
-}
 columns = ("psnr", "pooled_psnr", "ssim", "parameters", "images_per_second")
 measured = {"subpixel_reload_difference": reload_difference}
 for row, key in zip(rows, ("nearest", "bicubic", "srcnn", "subpixel"), strict=True):
@@ -326,15 +323,14 @@ for row, key in zip(rows, ("nearest", "bicubic", "srcnn", "subpixel"), strict=Tr
     if name in histories:
         measured[f"{key}_first_epoch_loss"] = histories[name].history["loss"][0]
         measured[f"{key}_last_epoch_loss"] = histories[name].history["loss"][-1]
-path = results.save_record(
-    "super_resolution", profile.name, dataset.source, measured, timer.seconds, headline=HEADLINE
+headline = results.Headline(
+    title="Super-resolution",
+    metric="subpixel_psnr",
+    label="residual sub-pixel network, CIFAR-10 x2 (16x16 to 32x32), PSNR (dB)",
+    baseline_metric="bicubic_psnr",
+    baseline_label="bicubic interpolation of the same 16x16 photos",
 )
-ours, baseline = measured[HEADLINE["metric"]], measured[HEADLINE["baseline_metric"]]
-print(f"wrote {path.name}: sub-pixel {ours:.2f} dB, bicubic {baseline:.2f} dB")
-
-# %%
-# benchmarks/time_to_quality.py builds this recipe's model from these names and reads no others.
-BENCHMARK_NAMES = ("build_srcnn", "BATCH_SIZE", "EPOCHS")
+run.finish(measured, headline)
 
 # %% [markdown]
 # ## What to try next

@@ -76,7 +76,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from aelib import book, data, plots, profiles, results, tables
+from aelib import plots, results, runs, tables
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -94,19 +94,29 @@ CODE_SIZE = 32
 #
 # All the training images serve the pretext task, without labels. The classifiers see only a
 # *label budget*: a class-balanced subset drawn with the seed, nested (larger budgets add labels).
+# `runs.start` seeds every random generator, loads the profile's share of the data and
+# says what ran.
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=PRETEXT_EPOCHS, batch_size=2 * BATCH_SIZE)
-timer = results.PhaseTimer()
+run = runs.start(
+    "pretext",
+    PROFILE,
+    seed=SEEDS[0],
+    dataset="mnist",
+    epochs=PRETEXT_EPOCHS,
+    batch_size=2 * BATCH_SIZE,
+    warm_up_epochs=WARM_UP_EPOCHS,
+    classifier_steps=CLASSIFIER_STEPS,
+    classifier_batch_size=BATCH_SIZE,
+    noise_factor=NOISE_FACTOR,
+    code_size=CODE_SIZE,
+)
 # The smoke profile keeps every step and both arms, on a few hundred labels and steps.
-if profile.name == "smoke":
+if run.profile.name == "smoke":
     SEEDS, LABEL_BUDGETS, CLASSIFIER_STEPS, WARM_UP_EPOCHS = SEEDS[:2], (50, 500), 60, 2
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_train, y_train = profile.take(dataset.x_train, "train"), profile.take(dataset.y_train, "train")
-x_test, y_test = profile.take(dataset.x_test, "test"), profile.take(dataset.y_test, "test")
-class_count = int(dataset.y_train.max()) + 1
-book.show_run_banner(profile, dataset)
+x_train, y_train = run.x_train, run.y_train
+x_test, y_test = run.x_test, run.y_test
+class_count = int(run.dataset.y_train.max()) + 1
 
 
 def labelled_subset(labels, budget, seed):
@@ -213,7 +223,7 @@ def pretrain(seed):
     transfers.append(transfer_encoder(classifier, autoencoder))
     # Step 4: denoise all the training images, no labels.
     autoencoder.compile(optimizer="adam", loss="mean_squared_error")
-    fit_options = {"epochs": profile.epochs, "batch_size": profile.batch_size, "verbose": 0}
+    fit_options = {"epochs": run.epochs, "batch_size": run.batch_size, "verbose": 0}
     history = autoencoder.fit(add_noise(x_train, NOISE_FACTOR, seed=seed), x_train, **fit_options)
     return autoencoder, history.history["loss"]
 
@@ -222,7 +232,7 @@ def pretrain(seed):
 mean_pixel = float(x_train.mean())
 output_bias = np.log(mean_pixel / (1 - mean_pixel))
 transfers = []
-with timer("pretext"):
+with run.phase("pretext"):
     pretrained = {seed: pretrain(seed) for seed in SEEDS}
 autoencoder, losses = pretrained[SEEDS[0]]
 noisy_test = add_noise(x_test, NOISE_FACTOR, seed=SEEDS[0])
@@ -257,7 +267,7 @@ def train_classifier(indices, seed, autoencoder=None):
 
 ARMS = {"scratch": "scratch", "pretrained": "encoder_finetuned"}  # Arm: its name in the record.
 accuracies = {(arm, budget): [] for arm in ARMS for budget in LABEL_BUDGETS}
-with timer("classifiers"):
+with run.phase("classifiers"):
     for seed in SEEDS:
         for budget in LABEL_BUDGETS:
             indices = labelled_subset(y_train, budget, seed)
@@ -287,8 +297,10 @@ formats = {name: ".1f" for name in rows[0]} | {"labels": ","}
 display(Markdown(tables.markdown_table(rows, formats=formats)))
 figure, axis = plt.subplots(figsize=(6, 3.5))
 for arm in ARMS:
-    runs = np.array([accuracies[arm, budget] for budget in LABEL_BUDGETS])
-    axis.errorbar(LABEL_BUDGETS, runs.mean(1), yerr=runs.std(1), marker="o", capsize=3, label=arm)
+    per_seed = np.array([accuracies[arm, budget] for budget in LABEL_BUDGETS])
+    axis.errorbar(
+        LABEL_BUDGETS, per_seed.mean(1), yerr=per_seed.std(1), marker="o", capsize=3, label=arm
+    )
 axis.set(xscale="log", xlabel="labelled training images", ylabel="test accuracy")
 axis.legend()
 plt.show()
@@ -322,21 +334,18 @@ for arm, key in ARMS.items():
         record_metrics[f"{key}_{budget}_accuracy_sd"] = float(np.std(accuracies[arm, budget]))
 record_metrics["encoder_finetuned_gain_smallest_budget"] = float(rows[0]["gain"])
 record_metrics["encoder_finetuned_gain_smallest_budget_sd"] = float(rows[0]["gain sd"])
-HEADLINE = {
-    "title": "Pretext pretraining",
-    "metric": f"encoder_finetuned_{smallest}_accuracy",
-    "label": f"encoder pretrained as a denoising autoencoder, fine-tuned on {smallest} labels, "
+headline = results.Headline(
+    title="Pretext pretraining",
+    metric=f"encoder_finetuned_{smallest}_accuracy",
+    label=f"encoder pretrained as a denoising autoencoder, fine-tuned on {smallest} labels, "
     f"test accuracy (mean of {len(SEEDS)} seeds)",
-    "baseline_metric": f"scratch_{smallest}_accuracy",
-    "baseline_label": f"the same classifier from scratch, same {smallest} labels",
-    "seed_figure": "",
-    "percent": True,
-}
-path = results.save_record(
-    "pretext", profile.name, dataset.source, record_metrics, timer.seconds, headline=HEADLINE
+    baseline_metric=f"scratch_{smallest}_accuracy",
+    baseline_label=f"the same classifier from scratch, same {smallest} labels",
+    percent=True,
 )
-ours, baseline = record_metrics[HEADLINE["metric"]], record_metrics[HEADLINE["baseline_metric"]]
-print(f"wrote {path.name}: {ours:.1%} pretrained against {baseline:.1%} from scratch")
+run.finish(record_metrics, headline)
+ours, baseline = record_metrics[headline.metric], record_metrics[headline.baseline_metric]
+print(f"{ours:.1%} pretrained against {baseline:.1%} from scratch")
 
 # %% [markdown]
 # ## What to try next

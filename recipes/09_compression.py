@@ -68,7 +68,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from aelib import book, compression, data, metrics, plots, profiles, results
+from aelib import compression, metrics, plots, results, runs
 
 # %% tags=["parameters"]
 PROFILE = "full"  # full: real CIFAR-10; smoke: seconds on a CPU with crops of skimage photos.
@@ -89,17 +89,25 @@ QUALITIES = {  # The settings of the classical codecs, over their whole range.
 # %% [markdown]
 # ## Prepare the data
 #
-# The book's copy of CIFAR-10 went through one JPEG round trip; that flatters JPEG, if at all.
+# `runs.start` seeds every random generator, loads the profile's share of the data and says what
+# ran. The book's copy of CIFAR-10 went through one JPEG round trip; that flatters JPEG, if at all.
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "compression",
+    PROFILE,
+    seed=SEED,
+    dataset="cifar10",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    fine_tune_epochs=FINE_TUNE_EPOCHS,
+    filters=FILTERS,
+    latent_channels=LATENT_CHANNELS,
+    base_lambda=BASE_LAMBDA,
+    tail=TAIL,
+)
+x_train, x_test = run.x_train, run.x_test
 PIXELS = 32 * 32  # Bits per pixel divides by the pixel count, whatever the channels.
-with timer("data"):
-    dataset = data.load_cifar10(source=profile.data_source)
-x_train, x_test = profile.take(dataset.x_train, "train"), profile.take(dataset.x_test, "test")
-book.show_run_banner(profile, dataset)
 
 # %% [markdown]
 # ## The baselines: JPEG and WebP at real bytes
@@ -108,7 +116,7 @@ book.show_run_banner(profile, dataset)
 # (a store of small photos shares the tables); WebP's is its VP8 bitstream without the container.
 
 # %%
-with timer("baselines"):
+with run.phase("baselines"):
     curves = {
         name: compression.rate_distortion_curve(x_test, name, q) for name, q in QUALITIES.items()
     }
@@ -205,20 +213,20 @@ def build_codec():
 # %%
 def train(trainer, rate_weight, epochs, learning_rate):
     """Fit for ``epochs`` on x_train with loss D + rate_weight * R; print the last epoch."""
-    steps = epochs * int(np.ceil(len(x_train) / profile.batch_size))
+    steps = epochs * int(np.ceil(len(x_train) / run.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     losses = {"decoded": "mean_squared_error", "bits": lambda _, bits: bits / PIXELS}
     weights = {"decoded": 1.0, "bits": rate_weight}
     trainer.compile(keras.optimizers.Adam(schedule), losses, loss_weights=weights)
     targets = {"decoded": x_train, "bits": np.zeros(len(x_train), dtype="float32")}
-    history = trainer.fit(x_train, targets, epochs=epochs, batch_size=profile.batch_size, verbose=0)
+    history = trainer.fit(x_train, targets, epochs=epochs, batch_size=run.batch_size, verbose=0)
     distortion, rate = history.history["decoded_loss"][-1], history.history["bits_loss"][-1]
     print(f"lambda {rate_weight}: {-10 * np.log10(distortion):.2f} dB at {rate:.3f} bpp (train)")
 
 
-with timer("train"):
+with run.phase("train"):
     base_codec = build_codec()
-    train(base_codec[3], BASE_LAMBDA, profile.epochs, 2e-3)
+    train(base_codec[3], BASE_LAMBDA, run.epochs, 2e-3)
     codecs = {rate_weight: build_codec() for rate_weight in LAMBDAS}
     for rate_weight, codec in codecs.items():
         codec[3].set_weights(base_codec[3].get_weights())
@@ -261,7 +269,7 @@ def decompress(words, models):
 
 # %%
 points, examples = {}, {}
-with timer("entropy_coding"):
+with run.phase("entropy_coding"):
     for rate_weight, (encoder, decoder, bottleneck, _) in codecs.items():
         latents = np.round(encoder.predict(x_test, batch_size=500, verbose=0))
         clipped, latents = int((np.abs(latents) > TAIL).sum()), latents.clip(-TAIL, TAIL)
@@ -331,17 +339,14 @@ for name, curve in curves.items():
             record[f"{name.split()[-1]}_{index}_{key}".lower().replace(" ", "_")] = value
 # What a smoke run cannot measure (curves with no common range) stays out, headline included.
 record = {key: value for key, value in record.items() if np.isfinite(value)}
-HEADLINE = {
-    "title": "Compression",
-    "metric": "codec_at_jpeg_near_half_bpp_psnr",
-    "label": "learned codec (Ballé 2017, range-coded), PSNR (dB) at JPEG's rate nearest 0.5 bpp",
-    "baseline_metric": "jpeg_near_half_bpp_psnr",
-    "baseline_label": "JPEG (tables shared), same rate",
-}
-details = (profile.name, dataset.source, record, timer.seconds)
-headline = HEADLINE if HEADLINE["metric"] in record else None
-path = results.save_record("compression", *details, headline=headline)
-print(f"wrote {path.name}: {len(record)} metrics")
+headline = results.Headline(
+    title="Compression",
+    metric="codec_at_jpeg_near_half_bpp_psnr",
+    label="learned codec (Ballé 2017, range-coded), PSNR (dB) at JPEG's rate nearest 0.5 bpp",
+    baseline_metric="jpeg_near_half_bpp_psnr",
+    baseline_label="JPEG (tables shared), same rate",
+)
+run.finish(record, headline if headline.metric in record else None)
 
 # %% [markdown]
 # ## What to try next

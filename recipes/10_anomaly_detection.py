@@ -74,7 +74,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.svm import OneClassSVM
 
-from aelib import book, data, plots, profiles, results, tables
+from aelib import plots, results, runs, tables
 
 # %% tags=["parameters"]
 # Every setting was fixed before the test set was scored.
@@ -93,18 +93,24 @@ FALSE_ALARM_RATE = 0.05  # The share of normal validation images allowed above t
 # For digit *d*, the normal training images are the training images of *d*; their last tenth is
 # kept aside as *validation* images, to watch the training and, in the second half, to set an
 # alarm threshold. The test set keeps all ten digits. No anomaly is seen before the test.
+# `runs.start` seeds every random generator, loads the profile's share of the data and says
+# what ran.
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_all = profile.take(dataset.x_train, "train")
-y_all = profile.take(dataset.y_train, "train")
-x_test = profile.take(dataset.x_test, "test")
-y_test = profile.take(dataset.y_test, "test")
-book.show_run_banner(profile, dataset)
+run = runs.start(
+    "anomaly_detection",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    code_size=CODE_SIZE,
+    holdout_digit=HOLDOUT_DIGIT,
+    holdout_epochs=HOLDOUT_EPOCHS,
+    false_alarm_rate=FALSE_ALARM_RATE,
+)
+x_all, y_all = run.x_train, run.y_train
+x_test, y_test = run.x_test, run.y_test
 
 
 def split_validation(images):
@@ -157,10 +163,10 @@ def train_autoencoder(images, validation_images, epochs, seed):
     """A fresh autoencoder trained to rebuild ``images`` with Adam, a cosine schedule and MSE."""
     keras.utils.set_random_seed(seed)
     model = build_autoencoder(CODE_SIZE)
-    steps = epochs * int(np.ceil(len(images) / profile.batch_size))
+    steps = epochs * int(np.ceil(len(images) / run.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mean_squared_error")
-    sizes = {"epochs": epochs, "batch_size": profile.batch_size}
+    sizes = {"epochs": epochs, "batch_size": run.batch_size}
     validation = (validation_images, validation_images)
     history = model.fit(images, images, validation_data=validation, verbose=0, **sizes)
     return model, history.history
@@ -176,10 +182,10 @@ print(f"{build_autoencoder(CODE_SIZE).count_params():,} parameters, code of {COD
 
 # %%
 ae_scores, histories = {}, {}
-with timer("train"):
+with run.phase("train"):
     for digit in range(10):
         x_train, x_validation = split_validation(x_all[y_all == digit])
-        model, histories[digit] = train_autoencoder(x_train, x_validation, profile.epochs, SEED)
+        model, histories[digit] = train_autoencoder(x_train, x_validation, run.epochs, SEED)
         ae_scores[digit] = reconstruction_errors(model, x_test)
         loss, validation = histories[digit]["loss"], histories[digit]["val_loss"]
         print(f"digit {digit}: loss {loss[-1]:.4f}, validation loss {validation[-1]:.4f}")
@@ -233,7 +239,7 @@ BASELINES = {
     "isolation forest": isolation_forest_scores,
 }
 one_class_auc = {"autoencoder": [roc_auc_score(y_test != d, ae_scores[d]) for d in range(10)]}
-with timer("baselines"):
+with run.phase("baselines"):
     for name, score in BASELINES.items():
         one_class_auc[name] = [
             roc_auc_score(y_test != d, score(split_validation(x_all[y_all == d])[0], x_test))
@@ -283,7 +289,7 @@ plt.show()
 # %%
 x_train, x_validation = split_validation(x_all[y_all != HOLDOUT_DIGIT])
 is_anomaly = y_test == HOLDOUT_DIGIT
-with timer("holdout"):
+with run.phase("holdout"):
     holdout_model, _ = train_autoencoder(x_train, x_validation, HOLDOUT_EPOCHS, SEED)
     image_sets = (x_validation, x_test)
     holdout_scores = {"autoencoder": [reconstruction_errors(holdout_model, x) for x in image_sets]}
@@ -329,16 +335,14 @@ record_metrics |= {f"ae_digit_{d}_last_epoch_loss": h["loss"][-1] for d, h in hi
 for name, row in holdout.items():
     for metric, value in row.items():
         record_metrics[f"holdout_{keys[name]}_{metric.replace(' ', '_').lower()}"] = value
-HEADLINE = {
-    "title": "Anomaly detection",
-    "metric": "ae_auc_mean",
-    "label": "conv autoencoder, one-class ROC AUC, mean of 10 digits",
-    "baseline_metric": "pca_auc_mean",
-    "baseline_label": "PCA reconstruction, same 16-number code",
-}
-details = (profile.name, dataset.source, record_metrics, timer.seconds)
-path = results.save_record("anomaly_detection", *details, headline=HEADLINE)
-print(f"wrote {path.name}: {len(record_metrics)} metrics, ae_auc_mean = {means['autoencoder']:.3f}")
+headline = results.Headline(
+    title="Anomaly detection",
+    metric="ae_auc_mean",
+    label="conv autoencoder, one-class ROC AUC, mean of 10 digits",
+    baseline_metric="pca_auc_mean",
+    baseline_label="PCA reconstruction, same 16-number code",
+)
+run.finish(record_metrics, headline)
 
 # %% [markdown]
 # ## What to try next

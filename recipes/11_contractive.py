@@ -68,10 +68,12 @@ from IPython.display import Markdown, display
 from keras import ops
 from sklearn.decomposition import PCA
 
-from aelib import book, data, metrics, plots, profiles, results, tables
+from aelib import metrics, plots, results, runs, tables
 
 # %% [markdown]
 # The parameters: the profile (`full`: real MNIST; `smoke`: the embedded sample), the weights.
+# `runs.start` seeds every random generator, loads the profile's share of the data and says
+# what ran.
 
 # %% tags=["parameters"]
 PROFILE = "full"
@@ -83,21 +85,23 @@ CONTRACTION_WEIGHT = 1e-3  # lambda: the weight of the contractive penalty.
 INPUT_NOISE = 0.05  # The standard deviation of the input noise in the robustness test.
 
 # %%
-profile = profiles.get_profile(PROFILE, epochs=EPOCHS, batch_size=BATCH_SIZE)
-keras.utils.set_random_seed(SEED)
-timer = results.PhaseTimer()
+run = runs.start(
+    "contractive",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    latent_dim=LATENT_DIM,
+    contraction_weight=CONTRACTION_WEIGHT,
+    input_noise=INPUT_NOISE,
+)
+x_train, x_test = run.x_train, run.x_test
 
 # %% [markdown]
 # ## Prepare the data
 #
 # MNIST as in the first recipe: (n, 28, 28, 1) images in [0, 1], no labels needed.
-
-# %%
-with timer("data"):
-    dataset = data.load_mnist(source=profile.data_source)
-x_train = profile.take(dataset.x_train, "train")
-x_test = profile.take(dataset.x_test, "test")
-book.show_run_banner(profile, dataset)
 
 # %% [markdown]
 # ## Build the model
@@ -180,11 +184,11 @@ models = {
 
 # %%
 histories = {}
-fit_options = {"epochs": profile.epochs, "batch_size": profile.batch_size, "verbose": 0}
+fit_options = {"epochs": run.epochs, "batch_size": run.batch_size, "verbose": 0}
 for name, (autoencoder, _) in models.items():
     keras.utils.set_random_seed(SEED)  # The same shuffling for both models.
     autoencoder.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-    with timer(f"train_{autoencoder.name}"):
+    with run.phase(f"train_{autoencoder.name}"):
         histories[name] = autoencoder.fit(x_train, x_train, validation_split=0.1, **fit_options)
 pca = PCA(n_components=LATENT_DIM, svd_solver="randomized", random_state=SEED)
 pca.fit(x_train.reshape(len(x_train), -1))
@@ -255,7 +259,7 @@ def relative_code_change(name, noise_std):
     return float(change / np.linalg.norm(codes - codes.mean(axis=0), axis=-1).mean())
 
 
-with timer("evaluate"):
+with run.phase("evaluate"):
     reconstructions = {name: model[0].predict(x_test, verbose=0) for name, model in models.items()}
     pca_reconstruction = pca.inverse_transform(encode("PCA", x_test)).reshape(x_test.shape)
     reconstructions["PCA"] = np.clip(pca_reconstruction, 0.0, 1.0).astype(np.float32)
@@ -318,15 +322,16 @@ print(f"reloaded model gives the same outputs: {reload_difference < 1e-6}")
 # `results/contractive.json` holds the table (`contractive_relative_code_change`, ...) and the headline.
 
 # %%
-HEADLINE = {
-    "title": "Contractive",
-    "metric": "contractive_relative_code_change",
-    "label": f"code change under input noise {INPUT_NOISE:g} / code spread, with the contractive penalty {CONTRACTION_WEIGHT:g} (lower is steadier)",
-    "baseline_metric": "sigmoid_relative_code_change",
-    "baseline_label": "the same autoencoder without the penalty",
-    "seed_figure": "",
-    "percent": False,
-}
+headline = results.Headline(
+    title="Contractive",
+    metric="contractive_relative_code_change",
+    label=(
+        f"code change under input noise {INPUT_NOISE:g} / code spread, "
+        f"with the contractive penalty {CONTRACTION_WEIGHT:g} (lower is steadier)"
+    ),
+    baseline_metric="sigmoid_relative_code_change",
+    baseline_label="the same autoencoder without the penalty",
+)
 record_metrics = {"jacobian_relative_error": jacobian_relative_error}
 record_metrics["reload_difference"] = reload_difference
 for name, row in scores.items():
@@ -334,11 +339,9 @@ for name, row in scores.items():
 for name, history in histories.items():
     record_metrics[f"{name}_first_epoch_loss"] = history.history["loss"][0]
     record_metrics[f"{name}_last_epoch_loss"] = history.history["loss"][-1]
-path = results.save_record(
-    "contractive", profile.name, dataset.source, record_metrics, timer.seconds, headline=HEADLINE
-)
-ours, baseline = record_metrics[HEADLINE["metric"]], record_metrics[HEADLINE["baseline_metric"]]
-print(f"wrote {path.name}: change / spread {ours:.3f} with the penalty, {baseline:.3f} without")
+run.finish(record_metrics, headline)
+ours, baseline = record_metrics[headline.metric], record_metrics[headline.baseline_metric]
+print(f"change / spread {ours:.3f} with the penalty, {baseline:.3f} without")
 
 # %% [markdown]
 # ## What to try next

@@ -47,7 +47,8 @@ def test_finish_writes_the_record_with_the_config_and_the_headline(tmp_path, cap
     capsys.readouterr()
     with run.phase("train"):
         pass
-    path = run.finish({"ours": 20.0, "theirs": 18.0}, HEADLINE, directory=tmp_path)
+    assert run.finish({"ours": 20.0, "theirs": 18.0}, HEADLINE, directory=tmp_path) is None
+    path = run.record_path
     record = json.loads(path.read_text())
     assert path == tmp_path / "demo.json" and record["data_source"] == "embedded"
     assert record["config"] == {
@@ -90,3 +91,13 @@ def test_finish_wants_a_headline_object(tmp_path):
     run = runs.start("demo", "smoke", seed=0, show=False)
     with pytest.raises(ValueError, match=r"headline must be an aelib\.results\.Headline"):
         run.finish({"ours": 1.0}, {"title": "Demo"}, directory=tmp_path)
+
+
+def test_only_a_smoke_run_may_finish_without_a_headline(tmp_path, monkeypatch, capsys):
+    run = runs.start("demo", "smoke", seed=0, show=False)
+    run.finish({"ours": 1.0}, None, directory=tmp_path)
+    assert "(no headline row)" in capsys.readouterr().out
+    monkeypatch.setenv("AELIB_ALLOW_SAMPLE", "1")
+    full = runs.start("demo", "full", seed=0, show=False)
+    with pytest.raises(ValueError, match="full-profile run of demo must declare its headline"):
+        full.finish({"ours": 1.0}, None, directory=tmp_path)

@@ -1,5 +1,7 @@
-"""The time-to-quality benchmark's plumbing: recipe loading, the comparison, the report."""
+"""The time-to-quality benchmark's plumbing: reading a recipe's declared configuration and
+definitions, the comparison, the report."""
 
+import dataclasses
 import json
 import types
 
@@ -16,18 +18,194 @@ def _curve(metrics, seconds_per_epoch):
     ]
 
 
+def _fake_recipe(tmp_path, source, name="98_fake"):
+    (tmp_path / "recipes").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "recipes" / f"{name}.py").write_text(source)
+    return tmp_path
+
+
+# A converted recipe in miniature: its parameters cell, then the run that declares them.
+GOOD_RECIPE = """
+from aelib import runs
+
+PROFILE = "full"
+SEED = 7
+EPOCHS = 3  # The parameters cell's value...
+EPOCHS = 12  # ...the last assignment before the call counts.
+BATCH_SIZE = 32
+NOISE = -0.5
+
+run = runs.start(
+    "fake",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    noise=NOISE,
+    mirror=False,
+    label="a string",
+)
+EPOCHS = run.epochs  # After the call: not the declared value.
+"""
+
+
+def test_declared_config_reads_the_runs_start_keywords_as_literals(tmp_path):
+    root = _fake_recipe(tmp_path, GOOD_RECIPE)
+    assert time_to_quality.declared_config("98_fake", root) == {
+        "seed": 7,
+        "dataset": "mnist",
+        "epochs": 12,
+        "batch_size": 32,
+        "noise": -0.5,
+        "mirror": False,
+        "label": "a string",
+    }
+
+
+def test_declared_config_of_the_recipe_converted_first():
+    config = time_to_quality.declared_config("03_denoising")
+    assert {"seed", "dataset", "epochs", "batch_size", "learning_rate"} <= set(config)
+    assert config["dataset"] == "mnist"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("EPOCHS = 3\n", r"98_fake\.py has no runs\.start\(\.\.\.\) call"),
+        (
+            "from aelib import runs\nruns.start('a', 'full', seed=1)\n"
+            "def again():\n    return runs.start('b', 'full', seed=2)\n",
+            r"98_fake\.py has 2 runs\.start\(\.\.\.\) calls \(lines 2, 4\)",
+        ),
+        (
+            "import random\nSEED = random.randint(0, 9)\nruns.start('a', 'full', seed=SEED)\n",
+            r"98_fake\.py, line 3: runs\.start's seed=SEED, which line 2 assigns no literal",
+        ),
+        (
+            "runs.start('a', 'full', seed=SEED)\n",
+            r"98_fake\.py, line 1: runs\.start's seed=SEED, but no module-level assignment",
+        ),
+        (
+            "SEEDS = (1, 2)\nruns.start('a', 'full', seed=SEEDS[0])\n",
+            r"98_fake\.py, line 2: runs\.start's seed=SEEDS\[0\] is neither a literal",
+        ),
+        (
+            "settings = {'seed': 1}\nruns.start('a', 'full', **settings)\n",
+            r"98_fake\.py, line 2: runs\.start\(\*\*\.\.\.\) hides its keywords",
+        ),
+    ],
+    ids=["no call", "two calls", "not a literal", "unassigned", "an expression", "double star"],
+)
+def test_declared_config_names_the_file_and_what_it_cannot_read(tmp_path, source, message):
+    root = _fake_recipe(tmp_path, source)
+    with pytest.raises(ValueError, match=message):
+        time_to_quality.declared_config("98_fake", root)
+
+
+def test_declared_config_and_definitions_need_the_recipe_source(tmp_path):
+    with pytest.raises(ValueError, match="No recipe source"):
+        time_to_quality.declared_config("99_missing", tmp_path)
+    with pytest.raises(ValueError, match="No recipe source"):
+        time_to_quality.recipe_definitions("99_missing", tmp_path)
+
+
+def test_recipe_definitions_run_imports_definitions_and_constants_only(tmp_path):
+    marker = tmp_path / "ran.txt"
+    source = f"""
+import math
+import numpy as np
+from pathlib import Path
+
+SIZE = 3
+SIZES = (1, SIZE)  # Constants of constants, and numpy of constants, are constants too.
+MATRIX = np.array([[2.0, 0.0], [0.0, 4.0]])
+INVERSE = np.linalg.inv(MATRIX).astype(np.float32)
+Path({str(marker)!r}).write_text("top level")  # A call: never runs.
+print("training")  # Nor this,
+model = build()  # nor a lower-case assignment,
+BROKEN = model.fit(SIZE)  # nor a constant made from something else,
+DATA = Path({str(marker)!r}).write_text("constant")  # nor one made by a call outside numpy.
+for _ in range(3):
+    Path({str(marker)!r}).write_text("loop")
+
+
+def build():
+    return math.sqrt(SIZE * 3)
+
+
+class Layer:
+    units = SIZE
+
+
+def uses_data():
+    return model
+"""
+    root = _fake_recipe(tmp_path, source)
+    definitions = time_to_quality.recipe_definitions("98_fake", root)
+    assert not marker.exists()
+    assert definitions["build"]() == 3.0 and definitions["Layer"].units == 3
+    assert definitions["SIZES"] == (1, 3)
+    assert definitions["INVERSE"].tolist() == [[0.5, 0.0], [0.0, 0.25]]
+    for name in ("model", "BROKEN", "DATA"):
+        assert name not in definitions
+    with pytest.raises(ValueError, match=r"98_fake\.py defines no model at module level"):
+        definitions["model"]
+    # A function may use what only the full run defines; it fails when called, not read.
+    with pytest.raises(NameError):
+        definitions["uses_data"]()
+
+
+def test_recipe_definitions_say_which_definition_failed(tmp_path):
+    source = "def build(size=SIZE * 2):\n    return size\nSIZE = 2\n"
+    definitions = time_to_quality.recipe_definitions("98_fake", _fake_recipe(tmp_path, source))
+    assert definitions["SIZE"] == 2
+    with pytest.raises(
+        ValueError, match=r"98_fake\.py: build cannot be defined .*line 1: NameError"
+    ):
+        definitions["build"]
+
+
+def test_ours_takes_its_numbers_from_the_recipes_declared_configuration(tmp_path):
+    root = _fake_recipe(tmp_path, GOOD_RECIPE)
+    ours = time_to_quality.RecipeConfig(
+        "98_fake", time_to_quality.ADAM_COSINE, "mse", learning_rate_if_undeclared=1e-3, root=root
+    )
+    assert (ours.batch_size, ours.epochs, ours.learning_rate) == (32, 12, 1e-3)
+    assert ours.optimizer.learning_rate == 1e-3
+    assert ours.description == "Adam 1e-3 with cosine decay, batch 32, 12 epochs"
+    # A rate the recipe declares wins over the one the task keeps for recipes without.
+    declared = GOOD_RECIPE.replace("    label=", "    learning_rate=2.5e-4,\n    label=")
+    root = _fake_recipe(tmp_path / "declared", declared)
+    ours = dataclasses.replace(ours, root=root)
+    assert ours.learning_rate == ours.optimizer.learning_rate == 2.5e-4
+    assert ours.description.startswith("Adam 2.5e-4 with cosine decay")
+    # Without a declared rate or one given here, it says what is missing.
+    ours = dataclasses.replace(ours, root=tmp_path, learning_rate_if_undeclared=None)
+    with pytest.raises(ValueError, match=r"98_fake\.py declares no learning_rate"):
+        _ = ours.learning_rate
+
+
+def test_a_tasks_constant_comes_from_the_declared_configuration_first(tmp_path):
+    source = GOOD_RECIPE + "LATENT_DIM = 4\nWIDTHS = (8, 16)\n"
+    source = source.replace("    label=", "    latent_dim=16,\n    label=")
+    root = _fake_recipe(tmp_path, source)
+    assert time_to_quality.recipe_constant("98_fake", "LATENT_DIM", root) == 16
+    assert time_to_quality.recipe_constant("98_fake", "WIDTHS", root) == (8, 16)
+    with pytest.raises(ValueError, match=r"98_fake\.py defines no DEPTH"):
+        time_to_quality.recipe_constant("98_fake", "DEPTH", root)
+
+
 def test_recipe_definitions_build_the_recipes_own_model():
-    (build,) = time_to_quality.recipe_definitions(
-        "01_vanilla", ("build_dense_autoencoder",)
-    ).values()
+    build = time_to_quality.recipe_definitions("01_vanilla")["build_dense_autoencoder"]
     autoencoder, encoder, _ = build(32)
     assert encoder.output.shape[1:] == (32,)
     assert autoencoder.count_params() == 784 * 32 + 32 + 32 * 784 + 784
 
 
 def test_a_task_builds_its_model_with_the_recipes_own_constants():
-    # vanilla_dense's code size comes from recipe 01's LATENT_DIM, not from a copy.
-    (latent_dim,) = time_to_quality.recipe_definitions("01_vanilla", ("LATENT_DIM",)).values()
+    # vanilla_dense's code size is recipe 01's declared latent_dim, not a copy.
+    latent_dim = time_to_quality.declared_config("01_vanilla")["latent_dim"]
     dense = time_to_quality.TASKS["vanilla_dense"].build(())
     assert dense.get_layer("code").units == latent_dim
     assert dense.count_params() == 784 * latent_dim + latent_dim + latent_dim * 784 + 784
@@ -37,52 +215,12 @@ def test_a_task_builds_its_model_with_the_recipes_own_constants():
     assert min(layer.output.shape[1] for layer in denoiser.layers[1:]) == 7
 
 
-def test_recipe_definitions_name_what_is_missing():
-    with pytest.raises(ValueError, match="does not declare build_nothing in BENCHMARK_NAMES"):
-        time_to_quality.recipe_definitions("01_vanilla", ("build_nothing",))
-    with pytest.raises(ValueError, match="No recipe source"):
-        time_to_quality.recipe_definitions("99_missing", ("build",))
-
-
-def _fake_recipe(tmp_path, source):
-    (tmp_path / "recipes").mkdir(exist_ok=True)
-    (tmp_path / "recipes" / "98_fake.py").write_text(source)
-    return tmp_path
-
-
-def test_recipe_definitions_read_only_what_the_recipe_declares(tmp_path):
-    source = (
-        "import math\n"
-        "SIZE = 3\n"
-        "OTHER = 1 / 0  # Never runs: not declared.\n"
-        "x_train = open('/nonexistent')  # Never runs either.\n"
-        "def build(): return math.sqrt(SIZE * 3)\n"
-        "def helper(): return OTHER\n"
-        "BENCHMARK_NAMES = ('build', 'SIZE')\n"
-    )
-    root = _fake_recipe(tmp_path, source)
-    definitions = time_to_quality.recipe_definitions("98_fake", ("build",), root)
-    assert definitions["build"]() == 3.0
-    with pytest.raises(ValueError, match="does not declare OTHER, helper"):
-        time_to_quality.recipe_definitions("98_fake", ("OTHER", "helper"), root)
-
-
-@pytest.mark.parametrize(
-    ("declaration", "message"),
-    [
-        ("", "declares no BENCHMARK_NAMES"),
-        ("BENCHMARK_NAMES = ('build', 'GONE')", "declares but defines no GONE"),
-        ("BENCHMARK_NAMES = 'build'", "must be a tuple of names"),
-        ("BENCHMARK_NAMES = ('build', 3)", "must be a tuple of names"),
-        ("BENCHMARK_NAMES = tuple(['build'])", "must be a tuple of names"),
-    ],
-)
-def test_recipe_definitions_refuse_a_missing_or_malformed_declaration(
-    tmp_path, declaration, message
-):
-    root = _fake_recipe(tmp_path, f"def build(): return 1\n{declaration}\n")
-    with pytest.raises(ValueError, match=message):
-        time_to_quality.recipe_definitions("98_fake", ("build",), root)
+def test_every_task_reads_its_recipes_declared_configuration():
+    for task in time_to_quality.TASKS.values():
+        config = time_to_quality.declared_config(task.recipe)
+        assert (task.ours.batch_size, task.ours.epochs) == (config["batch_size"], config["epochs"])
+        rate = config.get("learning_rate", task.ours.learning_rate_if_undeclared)
+        assert task.ours.optimizer.learning_rate == rate
 
 
 def test_compare_finds_the_first_epoch_that_reaches_the_seed():
@@ -282,37 +420,6 @@ def test_colorization_task_scores_rgb_made_from_luma_and_predicted_chroma():
     assert score == pytest.approx(metrics.pooled_psnr(photos, gray), abs=1e-4)
 
 
-# The names of each task's batch size and epoch count among its recipe's constants.
-SIZE_CONSTANTS = {
-    "vanilla_dense": ("BATCH_SIZE", "EPOCHS"),
-    "dimensionality_reduction_deep": ("BATCH_SIZE", "EPOCHS"),
-    "denoising_blog": ("BATCH_SIZE", "EPOCHS"),
-    "colorization_unet": ("BATCH_SIZE", "EPOCHS"),
-    "sparse_l1": ("BATCH_SIZE", "EPOCHS"),
-    "vae_dense": ("BATCH_SIZE", "EPOCHS"),
-    "super_resolution_srcnn": ("BATCH_SIZE", "EPOCHS"),
-}
-
-
-def test_every_task_has_its_recipes_size_constants_named():
-    assert set(SIZE_CONSTANTS) == set(time_to_quality.TASKS)
-
-
-@pytest.mark.parametrize("task_name", sorted(SIZE_CONSTANTS))
-def test_ours_trains_with_the_recipes_own_batch_size_and_epochs(task_name):
-    # The benchmark states these numbers again; this catches a recipe change it did not follow.
-    task = time_to_quality.TASKS[task_name]
-    batch_name, epochs_name = SIZE_CONSTANTS[task_name]
-    recipe = time_to_quality.recipe_definitions(task.recipe, (batch_name, epochs_name))
-    assert (task.ours.batch_size, task.ours.epochs) == (recipe[batch_name], recipe[epochs_name])
-
-
-def test_denoising_blog_trains_at_the_recipes_learning_rate():
-    task = time_to_quality.TASKS["denoising_blog"]
-    (rate,) = time_to_quality.recipe_definitions(task.recipe, ("LEARNING_RATE",)).values()
-    assert task.ours.optimizer.learning_rate == rate
-
-
 def test_interleaved_order_spreads_each_configurations_epochs_over_the_run():
     order = time_to_quality.interleaved_order(4, 30)
     assert (order.count("ours"), order.count("seed")) == (4, 30)
@@ -354,8 +461,6 @@ def test_a_task_trains_ours_and_the_seed_in_alternation(monkeypatch):
 
 def test_dimensionality_reduction_task_trains_the_recipes_32_number_autoencoder():
     task = time_to_quality.TASKS["dimensionality_reduction_deep"]
-    (rate,) = time_to_quality.recipe_definitions(task.recipe, ("LEARNING_RATE",)).values()
-    assert task.ours.optimizer.learning_rate == rate
     assert task.build(()).get_layer("code").units == 32
 
 

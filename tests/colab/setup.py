@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from packaging.utils import canonicalize_name
 
-from aelib import book
+from booktools import book
 
 KERNEL_NAME = "aebook-colab"
 
