@@ -53,7 +53,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@0f3698ef80b834c8f8911ed30c1a047f07d10175"
+        "aelib @ git+https://github.com/aebook/aebook@0aa3a82b24299e7568c78f4266cbc05da26fcebd"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
