@@ -50,36 +50,33 @@ __all__ = [
 _REQUIRED_KEYS = ("recipe", "profile", "data_source", "metrics", "seconds", "versions", "hardware")
 
 
+def _field(meaning: str, **default):
+    return dataclasses.field(metadata={"meaning": meaning}, **default)
+
+
 @dataclasses.dataclass(frozen=True)
 class Headline:
     """A recipe's row of the book's results table: its headline metric against its baseline.
 
-    ``metric`` and ``baseline_metric`` are keys of the record's metrics; ``label`` and
-    ``baseline_label`` say what each number is, with its unit; ``seed_figure`` is the seed
-    text's own figure as it gives it ('' when it gives none); ``percent`` shows both numbers,
-    fractions in [0, 1], as percentages.
+    The one statement of the headline's schema: records store these fields, the results table
+    reads them, and :data:`HEADLINE_KEYS` lists them with what each holds.
     """
 
-    title: str
-    metric: str
-    label: str
-    baseline_metric: str
-    baseline_label: str
-    seed_figure: str = ""
-    percent: bool = False
+    title: str = _field("the recipe's short name in the results table, e.g. 'Vanilla'")
+    metric: str = _field("the key in metrics of the recipe's headline number")
+    label: str = _field("what that number is, with its unit, e.g. 'conv autoencoder, PSNR (dB)'")
+    baseline_metric: str = _field("the key in metrics of the baseline it is measured against")
+    baseline_label: str = _field("what the baseline is, e.g. 'PCA, same 128-number code'")
+    seed_figure: str = _field(
+        "the seed text's own figure as it gives it, or '' when it gives none", default=""
+    )
+    percent: bool = _field(
+        "True when both numbers are fractions in [0, 1] to show as percentages", default=False
+    )
 
 
-HEADLINE_KEYS = {
-    "title": "the recipe's short name in the results table, e.g. 'Vanilla'",
-    "metric": "the key in metrics of the recipe's headline number",
-    "label": "what that number is, with its unit, e.g. 'conv autoencoder, PSNR (dB)'",
-    "baseline_metric": "the key in metrics of the baseline it is measured against",
-    "baseline_label": "what the baseline is, e.g. 'PCA, same 128-number code'",
-    "seed_figure": "the seed text's own figure as it gives it, or '' when it gives none",
-    "percent": "True when both numbers are fractions to show as percentages",
-}
+HEADLINE_KEYS = {field.name: field.metadata["meaning"] for field in dataclasses.fields(Headline)}
 """The fields of :class:`Headline`, each with what it holds (as a record stores them)."""
-assert tuple(HEADLINE_KEYS) == tuple(field.name for field in dataclasses.fields(Headline))
 
 _PACKAGES = ("aelib", "tensorflow", "jax", "keras", "numpy", "scikit-learn", "scikit-image")
 

@@ -16,12 +16,14 @@ paths in a neutral form (``$AELIB_DATA_DIR/mnist.npz``) and strips papermill's t
 from __future__ import annotations
 
 import argparse
-import os
+import ast
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from aelib import settings
 
 __all__ = [
     "aelib_revision",
@@ -233,7 +235,7 @@ def neutral_paths(text: str, root: str | Path = ".") -> str:
     ``$TMPDIR``; an installed package ``site-packages/...``. Other paths stay as they are.
     """
     root = Path(root).resolve()
-    data_dir = os.environ.get("AELIB_DATA_DIR")
+    data_dir = settings.value(settings.DATA_DIR)
     data_dir = Path(data_dir).expanduser().resolve() if data_dir else None
     prefixes = [(Path.home(), "~"), (Path(tempfile.gettempdir()).resolve(), "$TMPDIR")]
     prefixes += [(Path("/tmp"), "$TMPDIR")]
@@ -262,11 +264,16 @@ def neutral_paths(text: str, root: str | Path = ".") -> str:
 def sanitize_notebook(notebook, root: str | Path = ".") -> bool:
     """Clean an executed notebook (an ``nbformat`` node) in place; True if anything changed.
 
-    Drops TensorFlow's C++ log lines from stderr outputs (and outputs left empty), writes
+    Drops papermill's injected-parameters cell when it only repeats the parameters cell (so a
+    notebook executed in place stays paired with its source), TensorFlow's C++ log lines from
+    stderr outputs (and outputs left empty), writes
     absolute paths in outputs and metadata with ``neutral_paths`` and removes papermill's
     ``input_path``, ``output_path`` and ``cwd``. Code and markdown are left alone.
     """
     before = repr(notebook)
+    notebook.cells = [
+        cell for cell in notebook.cells if not _repeats_the_parameters(cell, notebook)
+    ]
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -287,6 +294,42 @@ def sanitize_notebook(notebook, root: str | Path = ".") -> bool:
         papermill.pop(key, None)
     notebook.metadata = _neutral_tree(notebook.metadata, root)
     return repr(notebook) != before
+
+
+def _repeats_the_parameters(cell, notebook) -> bool:
+    """True for papermill's injected-parameters cell when it only repeats the parameters cell's
+    values (``-p PROFILE full`` on a notebook whose parameter is already "full")."""
+    if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+        return False
+    parameters = [
+        other
+        for other in notebook.cells
+        if "parameters" in other.get("metadata", {}).get("tags", [])
+    ]
+    if len(parameters) != 1:
+        return False
+    injected = _literal_assignments(cell.source)
+    declared = _literal_assignments(parameters[0].source)
+    return injected is not None and declared is not None and injected.items() <= declared.items()
+
+
+def _literal_assignments(source: str) -> dict | None:
+    """``NAME = literal`` lines of ``source`` as a dict; None when it holds anything else."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    values = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            return None
+        if not isinstance(node.targets[0], ast.Name):
+            return None
+        try:
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError:
+            return None
+    return values
 
 
 def sanitize_notebook_file(path: str | Path, root: str | Path = ".", write: bool = True) -> bool:

@@ -56,7 +56,7 @@ def test_recipe_follows_the_skeleton(source):
     assert len(parameters) == 1 and "PROFILE" in parameters[0].source
     # One run object: runs.start seeds Python, numpy and Keras, and loads the data.
     assert re.search(
-        r"^run = runs\.start\(\n    \"\w+\",\n    PROFILE,\n    seed=SEED,", text, re.M
+        r"^run = runs\.start\(\n    \"\w+\",\n    PROFILE,\n    seed=SEEDS?\b", text, re.M
     )
     assert "run.finish(" in text and "results.Headline(" in text
     # The first code cell installs aelib, pinned to a commit, wherever it cannot be imported.

@@ -66,3 +66,14 @@ def test_settings_flags_name_a_bad_value(monkeypatch):
         settings.flag(settings.ALLOW_SAMPLE)
     with pytest.raises(ValueError, match="not an aelib setting"):
         settings.value("AELIB_COLOUR")
+
+
+def test_a_parameter_that_repeats_the_notebooks_own_leaves_no_injected_cell(tmp_path):
+    # In place with the notebook's own profile (make execute): the notebook stays paired with its
+    # source; with another profile, papermill's injected cell stays and says what ran.
+    notebook = _notebook(tmp_path)
+    same = execute.execute(notebook, tmp_path / "full.ipynb", profile="full", root=tmp_path)
+    other = execute.execute(notebook, tmp_path / "smoke.ipynb", profile="smoke", root=tmp_path)
+    sources = [[cell.source for cell in nbformat.read(path, 4).cells] for path in (same, other)]
+    assert sources[0] == [cell.source for cell in nbformat.read(notebook, 4).cells]
+    assert '# Parameters\nPROFILE = "smoke"\n' in sources[1]
