@@ -18,7 +18,7 @@
 #
 # **Description:** Squeeze MNIST digits into 2 to 32 numbers with a deep autoencoder and with
 # PCA, then ask which codes still tell the digits apart.<br>
-# **Accelerator:** none needed (the full profile took 3 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 2.7 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/02_dimensionality_reduction.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]

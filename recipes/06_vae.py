@@ -18,7 +18,7 @@
 # **Description:** Train a variational autoencoder (VAE) on MNIST, measure its evidence lower
 # bound on held-out digits in nats, and explore its 2-d latent space: a map of the codes, a
 # manifold of decoded digits and samples from the prior.<br>
-# **Accelerator:** none needed (the full profile took 7 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 7.2 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/06_vae.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]

