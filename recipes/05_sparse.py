@@ -101,7 +101,8 @@ x_train, x_test = run.x_train, run.x_test
 # %% [markdown]
 # ## Prepare the data
 #
-# MNIST as in the first recipe: (n, 28, 28, 1) images in [0, 1], no labels needed.
+# MNIST as in the first recipe, loaded by `runs.start` above: (n, 28, 28, 1) images in [0, 1];
+# no labels are needed.
 
 # %% [markdown]
 # ## Build the models
