@@ -19,7 +19,7 @@
 # **Description:** Train an autoencoder on one MNIST digit, flag the other nine by their
 # reconstruction error, compare it with four classical detectors and Deep SVDD, then see why
 # holding out one digit of ten is harder.<br>
-# **Accelerator:** none needed (the full profile took 9 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 3.7 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/10_anomaly_detection.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
