@@ -23,7 +23,7 @@
 # **Description:** Pretrain an MNIST classifier's encoder as a denoising autoencoder on all the
 # unlabelled digits, move its weights into the classifier, fine-tune it on a few labels, and
 # compare with the same classifier trained from scratch on the same labels.<br>
-# **Accelerator:** GPU (this notebook asks Colab for a T4; on a 2-core CPU, the full profile took 38 minutes).<br>
+# **Accelerator:** GPU (this notebook asks Colab for a T4; the full profile took 37.6 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/08_pretext.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
