@@ -21,7 +21,7 @@
 #
 # **Description:** Double the resolution of CIFAR-10 photos (16x16 to 32x32) with the seed's
 # SRCNN and a residual sub-pixel network, and measure both against bicubic interpolation.<br>
-# **Accelerator:** GPU (this notebook asks Colab for a T4; the full profile took 18 minutes on a two-core CPU).<br>
+# **Accelerator:** GPU (this notebook asks Colab for a T4; the full profile took 29.6 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/07_super_resolution.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
