@@ -22,7 +22,7 @@
 # **Description:** Predict the colours of CIFAR-10 photos from their grayscale version with a
 # U-Net that predicts only the colour, and measure it and the seed's bottleneck autoencoder
 # against simply copying the gray image.<br>
-# **Accelerator:** GPU (this notebook asks Colab for a T4; the full profile took 39 minutes on a two-core CPU).<br>
+# **Accelerator:** GPU (this notebook asks Colab for a T4; the full profile took 73.4 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/04_colorization.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
