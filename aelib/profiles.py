@@ -5,7 +5,7 @@ that every recipe runs in seconds on a CPU with the embedded data (tests, nbval,
 The ``full`` profile loads the real dataset only (``data_source='auto'``, see :mod:`aelib.data`).
 A notebook's ``PROFILE`` parameter is the one channel that chooses the profile; the named
 override ``AELIB_PROFILE`` (for running a recipe as a plain script) is resolved by
-:func:`resolve_name`, and :func:`aelib.run.start` prints it on the page whenever it applies.
+:func:`resolve_name`, and :func:`aelib.runs.start` prints it on the page whenever it applies.
 
 >>> profile = get_profile("smoke", epochs=50, batch_size=256)
 >>> profile.epochs, profile.batch_size, profile.data_source

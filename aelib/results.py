@@ -4,7 +4,7 @@ Each executed recipe writes ``<directory>/<recipe>.json`` with the keys ``recipe
 ``data_source``, ``metrics`` (a flat mapping of metric names to numbers), ``seconds`` (per
 phase), ``versions`` and ``hardware``, and the ``headline`` the recipe declares for the results
 table (a :class:`Headline`), and the ``config`` the run was started with (see
-:func:`aelib.run.start`). The directory is the ``directory`` argument, else
+:func:`aelib.runs.start`). The directory is the ``directory`` argument, else
 ``$AELIB_RESULTS_DIR``, else ``results/`` under the current folder. Files are written atomically
 (mode 0644, flushed to disk before the rename); both functions reject a malformed record.
 
@@ -73,10 +73,36 @@ class Headline:
     percent: bool = _field(
         "True when both numbers are fractions in [0, 1] to show as percentages", default=False
     )
+    seeds: int = _field(
+        "how many training seeds the headline metric is the mean of (1: a single run)", default=1
+    )
+    spread_metric: str = _field(
+        "the key in metrics of the headline metric's standard deviation over the seeds",
+        default="",
+    )
+    baseline_spread_metric: str = _field(
+        "the key in metrics of the baseline's standard deviation, or '' when it is deterministic",
+        default="",
+    )
+    difference_low_metric: str = _field(
+        "the key in metrics of the low end of the 95% interval of headline minus baseline",
+        default="",
+    )
+    difference_high_metric: str = _field(
+        "the key in metrics of the high end of the 95% interval of headline minus baseline",
+        default="",
+    )
 
 
 HEADLINE_KEYS = {field.name: field.metadata["meaning"] for field in dataclasses.fields(Headline)}
 """The fields of :class:`Headline`, each with what it holds (as a record stores them)."""
+
+_HEADLINE_DEFAULTS = {
+    field.name: field.default
+    for field in dataclasses.fields(Headline)
+    if field.default is not dataclasses.MISSING
+}
+_SEED_KEYS = ("spread_metric", "difference_low_metric", "difference_high_metric")
 
 _PACKAGES = ("aelib", "tensorflow", "jax", "keras", "numpy", "scikit-learn", "scikit-image")
 
@@ -129,7 +155,10 @@ def save_record(
             headline = dataclasses.asdict(headline)
         if not isinstance(headline, Mapping):
             raise ValueError(f"headline must be a Headline, not {_short(headline)}.")
-        record["headline"] = {"seed_figure": "", "percent": False, **dict(headline)}
+        merged = {**_HEADLINE_DEFAULTS, **dict(headline)}
+        # The schema's order first; unknown keys stay, for the check to name them.
+        record["headline"] = {key: merged.pop(key) for key in HEADLINE_KEYS if key in merged}
+        record["headline"] |= merged
     _check_record(record)
     path = results_folder(directory) / f"{recipe}.json"
     write_text_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
@@ -256,36 +285,61 @@ def _check_config(config, prefix: str) -> None:
 
 
 def _check_headline(headline, metrics, prefix: str) -> None:
-    """ValueError unless ``headline`` has exactly HEADLINE_KEYS, naming metrics that exist."""
+    """ValueError unless ``headline`` has HEADLINE_KEYS (those with defaults may be absent, as in
+    records written before they existed), each of its type, naming metrics that exist."""
     if not isinstance(headline, dict):
         raise ValueError(f"{prefix}headline must be a mapping, not {_short(headline)}.")
-    missing = sorted(set(HEADLINE_KEYS) - set(headline))
+    missing = sorted(set(HEADLINE_KEYS) - set(headline) - set(_HEADLINE_DEFAULTS))
     unknown = sorted(set(headline) - set(HEADLINE_KEYS))
     if missing or unknown:
         raise ValueError(
             f"{prefix}headline lacks {missing} and has unknown keys {unknown}; "
-            f"expected exactly {list(HEADLINE_KEYS)}."
+            f"expected {list(HEADLINE_KEYS)}."
         )
+    headline = {**_HEADLINE_DEFAULTS, **headline}
     for key in HEADLINE_KEYS:
-        expected = bool if key == "percent" else str
-        if not isinstance(headline[key], expected):
+        expected = {"percent": bool, "seeds": int}.get(key, str)
+        value = headline[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ValueError(
                 f"{prefix}headline[{key!r}] must be {expected.__name__} "
-                f"({HEADLINE_KEYS[key]}), not {_short(headline[key])}."
+                f"({HEADLINE_KEYS[key]}), not {_short(value)}."
             )
     for key in ("title", "metric", "label", "baseline_metric", "baseline_label"):
         if not headline[key].strip():
             raise ValueError(f"{prefix}headline[{key!r}] is empty: {HEADLINE_KEYS[key]}.")
-    for key in ("metric", "baseline_metric"):
-        if headline[key] not in metrics:
+    if headline["seeds"] < 1:
+        raise ValueError(f"{prefix}headline['seeds'] is {headline['seeds']}; it must be >= 1.")
+    if headline["seeds"] > 1:
+        empty = [key for key in _SEED_KEYS if not headline[key].strip()]
+        if empty:
+            raise ValueError(
+                f"{prefix}headline['seeds'] is {headline['seeds']} but {empty} are empty: a mean "
+                "over seeds comes with its spread and the 95% interval of its difference."
+            )
+    named = ("metric", "baseline_metric", "baseline_spread_metric", *_SEED_KEYS)
+    for key in named:
+        if headline[key] and headline[key] not in metrics:
             raise ValueError(
                 f"{prefix}headline[{key!r}] is {headline[key]!r}, which is not in metrics."
             )
+    for key in ("metric", "baseline_metric"):
         # A percentage is a fraction shown times 100: a dB or nats value is not one.
         if headline["percent"] and not 0.0 <= metrics[headline[key]] <= 1.0:
             raise ValueError(
                 f"{prefix}headline['percent'] is True but {headline[key]} is "
                 f"{metrics[headline[key]]!r}, not a fraction in [0, 1]."
+            )
+    if headline["difference_low_metric"] and headline["difference_high_metric"]:
+        low = metrics[headline["difference_low_metric"]]
+        high = metrics[headline["difference_high_metric"]]
+        difference = metrics[headline["metric"]] - metrics[headline["baseline_metric"]]
+        # The interval is around the mean paired difference, which is the difference of means.
+        tolerance = 1e-6 * max(1.0, abs(difference))
+        if not low - tolerance <= difference <= high + tolerance:
+            raise ValueError(
+                f"{prefix}the headline's difference {difference!r} (metric minus baseline) lies "
+                f"outside its 95% interval [{low!r}, {high!r}]: the keys name another comparison."
             )
     for key in ("title", "label", "baseline_label", "seed_figure"):
         if "|" in headline[key] or "\n" in headline[key] or "\r" in headline[key]:

@@ -112,11 +112,13 @@ def headline_rows(records: list[dict]) -> list[dict[str, str]]:
             {
                 "recipe": headline.title,
                 "headline": headline.label,
-                "ours": _format(metrics[headline.metric], headline.percent, record, "metric"),
+                "ours": _format(metrics[headline.metric], headline.percent, record, "metric")
+                + _spread(metrics, headline.spread_metric, headline),
                 "baseline": headline.baseline_label,
                 "baseline value": _format(
                     metrics[headline.baseline_metric], headline.percent, record, "baseline_metric"
-                ),
+                )
+                + _spread(metrics, headline.baseline_spread_metric, headline),
                 "seed reports": headline.seed_figure or "-",
                 "profile": record["profile"],
                 "data": data.SOURCE_LABELS.get(record["data_source"], record["data_source"]),
@@ -221,6 +223,14 @@ def _format(value: float, percent: bool, record: dict, key: str) -> str:
             f"{value!r}, not a fraction in [0, 1]."
         )
     return f"{100 * value:.1f}%" if percent else f"{value:.2f}"
+
+
+def _spread(metrics: dict, key: str, headline: Headline) -> str:
+    """' ± std (n seeds)' when the headline is a mean over seeds and ``key`` names its spread."""
+    if headline.seeds <= 1 or not key:
+        return ""
+    spread = 100 * metrics[key] if headline.percent else metrics[key]
+    return f" ± {spread:.{1 if headline.percent else 2}f} ({headline.seeds} seeds)"
 
 
 def _describe_hardware(hardware: dict) -> str:

@@ -258,3 +258,67 @@ def test_a_results_setting_that_names_a_file_is_named(tmp_path, monkeypatch):
 def test_a_bad_config_is_refused(tmp_path, config, message):
     with pytest.raises(ValueError, match=message):
         results.save_record("vanilla", "full", "dir", {"a": 1.0}, {}, tmp_path, config=config)
+
+
+def _seeded_headline(**changes):
+    fields = dict(
+        title="Vanilla",
+        metric="deep_psnr",
+        label="deep autoencoder, PSNR (dB)",
+        baseline_metric="pca_psnr",
+        baseline_label="PCA",
+        seeds=5,
+        spread_metric="deep_psnr_std",
+        difference_low_metric="gain_low",
+        difference_high_metric="gain_high",
+    )
+    return results.Headline(**(fields | changes))
+
+
+SEEDED_METRICS = {
+    "deep_psnr": 14.5,
+    "deep_psnr_std": 0.1,
+    "pca_psnr": 12.8,
+    "gain_low": 1.6,
+    "gain_high": 1.8,
+}
+
+
+def test_a_headline_over_seeds_is_stored_with_its_spread_and_interval(tmp_path):
+    path = results.save_record(
+        "vanilla", "full", "dir", SEEDED_METRICS, {}, tmp_path, headline=_seeded_headline()
+    )
+    headline = results.load_record(path)["headline"]
+    assert headline["seeds"] == 5 and headline["spread_metric"] == "deep_psnr_std"
+    assert list(headline) == list(results.HEADLINE_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("changes", "metrics", "message"),
+    [
+        ({"spread_metric": ""}, SEEDED_METRICS, r"\['spread_metric'\] are empty"),
+        ({"difference_low_metric": "nowhere"}, SEEDED_METRICS, "'nowhere', which is not in"),
+        ({"seeds": 0}, SEEDED_METRICS, r"'seeds'\] is 0; it must be >= 1"),
+        ({"seeds": True}, SEEDED_METRICS, r"'seeds'\] must be int"),
+        # The interval must hold the difference it claims to bound.
+        ({}, SEEDED_METRICS | {"gain_low": 2.0, "gain_high": 2.2}, "outside its 95% interval"),
+    ],
+)
+def test_a_headline_over_seeds_without_its_spread_is_refused(tmp_path, changes, metrics, message):
+    with pytest.raises(ValueError, match=message):
+        results.save_record(
+            "vanilla", "full", "dir", metrics, {}, tmp_path, headline=_seeded_headline(**changes)
+        )
+
+
+def test_a_record_written_before_the_seed_fields_still_loads(tmp_path):
+    path = results.save_record(
+        "vanilla", "full", "dir", SEEDED_METRICS, {}, tmp_path, headline=_seeded_headline()
+    )
+    record = json.loads(path.read_text())
+    for key in ("seeds", "spread_metric", "baseline_spread_metric"):
+        del record["headline"][key]
+    for key in ("difference_low_metric", "difference_high_metric"):
+        del record["headline"][key]
+    path.write_text(json.dumps(record))
+    assert results.load_record(path)["headline"]["title"] == "Vanilla"
