@@ -507,8 +507,10 @@ def _build_l1_sparse(arrays: tuple):
 
 def _build_deep_autoencoder_32(arrays: tuple):
     """Recipe 02's deep autoencoder with its largest code, 32 numbers (the seed's size)."""
+    # The recipe itself now stops at 4 numbers; the seed's model codes 32. The builder returns
+    # (autoencoder, encoder, decoder).
     builder = recipe_definitions("02_dimensionality_reduction")["build_deep_autoencoder"]
-    return builder(max(recipe_constant("02_dimensionality_reduction", "CODE_SIZES")))
+    return builder(32)[0]
 
 
 def _vae_loss():
