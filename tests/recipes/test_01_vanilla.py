@@ -1,21 +1,63 @@
 """Recipe 01, vanilla: what its smoke run must show (tests/recipes/conftest.py runs it)."""
 
+SIZES = (2, 8, 32, 128)
+SEEDED_SIZES = (2, 8)  # The one-layer model's seeded sizes, and the deep model's sizes.
+SMOKE_SEEDS = 2
+
 
 def test_every_code_size_trains_and_a_bigger_code_rebuilds_better(smoke_run):
     metrics = smoke_run.metrics
-    sizes = (2, 8, 32, 128)
-    for size in sizes:
-        # Training reduced the loss of every autoencoder...
-        assert metrics[f"ae_{size}_last_epoch_loss"] < metrics[f"ae_{size}_first_epoch_loss"], size
+    for size in SIZES:
+        # Training reduced the loss of every one-layer autoencoder...
+        first, last = (metrics[f"one_layer_{size}_{end}_epoch_loss"] for end in ("first", "last"))
+        assert last < first, size
         # ...and PCA's code of every size rebuilds the digits better than the mean image.
         assert metrics[f"pca_{size}_mse"] < metrics["mean_image_mse"], size
     # After only a few hundred steps the larger autoencoders beat the mean image too...
     for size in (32, 128):
-        assert metrics[f"ae_{size}_mse"] < 0.9 * metrics["mean_image_mse"], size
-    # ...and a bigger code rebuilds better, for PCA and for the autoencoders.
-    for method in ("ae", "pca"):
-        psnr = [metrics[f"{method}_{size}_psnr"] for size in sizes]
+        assert metrics[f"one_layer_{size}_mse"] < 0.9 * metrics["mean_image_mse"], size
+    # ...and a bigger code rebuilds better, for PCA and for the one-layer autoencoders.
+    for method in ("one_layer", "pca"):
+        psnr = [metrics[f"{method}_{size}_psnr"] for size in SIZES]
         assert psnr == sorted(psnr), (method, psnr)
+
+
+def test_the_deep_autoencoder_trains_and_rebuilds_better_than_the_mean_image(smoke_run):
+    metrics = smoke_run.metrics
+    for size in SEEDED_SIZES:
+        assert metrics[f"deep_{size}_last_epoch_loss"] < metrics[f"deep_{size}_first_epoch_loss"]
+        assert metrics[f"deep_{size}_mse"] < metrics["mean_image_mse"], size
+    assert metrics["deep_8_psnr"] > metrics["deep_2_psnr"]
+
+
+def test_the_record_holds_each_seeded_models_summary_and_difference_from_pca(smoke_run):
+    metrics = smoke_run.metrics
+    for model in [f"one_layer_{size}" for size in SEEDED_SIZES] + [
+        f"deep_{size}" for size in SEEDED_SIZES
+    ]:
+        size = int(model.rsplit("_", 1)[1])
+        assert metrics[f"{model}_psnr_seeds"] == SMOKE_SEEDS, model
+        per_seed = [metrics[f"{model}_psnr_seed_{42 + offset}"] for offset in range(SMOKE_SEEDS)]
+        assert abs(sum(per_seed) / SMOKE_SEEDS - metrics[f"{model}_psnr"]) < 1e-9, model
+        assert metrics[f"{model}_psnr_std"] >= 0.0
+        assert metrics[f"{model}_psnr_low"] <= metrics[f"{model}_psnr"]
+        assert metrics[f"{model}_psnr"] <= metrics[f"{model}_psnr_high"]
+        # The paired difference from PCA (one deterministic value) is the mean's shift.
+        difference = metrics[f"{model}_minus_pca_{size}_psnr"]
+        assert abs(difference - (metrics[f"{model}_psnr"] - metrics[f"pca_{size}_psnr"])) < 1e-9
+        low, high = (metrics[f"{model}_minus_pca_{size}_psnr_{end}"] for end in ("low", "high"))
+        assert low <= difference <= high, model
+    # The one-layer models at 32 and 128 numbers train from one seed only.
+    assert "one_layer_32_psnr_seeds" not in metrics and "one_layer_128_psnr_seeds" not in metrics
+
+
+def test_the_headline_is_the_deep_model_against_pca_at_2_numbers_with_its_seeds(smoke_run):
+    headline = smoke_run.record["headline"]
+    assert headline["metric"] == "deep_2_psnr" and headline["baseline_metric"] == "pca_2_psnr"
+    assert headline["seeds"] == SMOKE_SEEDS
+    assert headline["spread_metric"] == "deep_2_psnr_std"
+    assert headline["difference_low_metric"] == "deep_2_minus_pca_2_psnr_low"
+    assert headline["difference_high_metric"] == "deep_2_minus_pca_2_psnr_high"
 
 
 def test_the_encoder_and_decoder_share_the_autoencoders_layers(smoke_run):
@@ -25,5 +67,7 @@ def test_the_encoder_and_decoder_share_the_autoencoders_layers(smoke_run):
 
 def test_the_record_holds_the_configuration_the_run_started_with(smoke_run):
     config = smoke_run.record["config"]
-    assert config["seed"] == 42 and config["epochs"] == 30 and config["batch_size"] == 128
-    assert config["latent_dim"] == 32
+    assert config["seed"] == 42 and config["epochs"] == 20 and config["batch_size"] == 128
+    assert config["latent_dim"] == 32 and config["seeds"] == 5
+    assert config["headline_code_size"] == 2
+    assert (config["deep_epochs"], config["deep_batch_size"]) == (4, 128)
