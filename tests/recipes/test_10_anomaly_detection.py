@@ -1,17 +1,28 @@
 """Recipe 10, anomaly detection: what its smoke run must show (tests/recipes/conftest.py)."""
 
+DETECTORS = (
+    *(
+        f"{model}{part}"
+        for model in ("ae", "pca")
+        for part in ("", "_relative", "_density", "_sum")
+    ),
+    "knn",
+    "ocsvm",
+    "iforest",
+)
+
 
 def test_every_detector_scores_every_normal_digit(smoke_run):
     metrics = smoke_run.metrics
-    detectors = ("ae", "pca", "knn", "ocsvm", "iforest")
     # One-class protocol: an AUC for every detector and every normal digit, and their mean...
-    for detector in detectors:
+    for detector in DETECTORS:
         aucs = [metrics[f"{detector}_auc_digit_{digit}"] for digit in range(10)]
         assert all(0.0 <= auc <= 1.0 for auc in aucs), (detector, aucs)
         assert abs(metrics[f"{detector}_auc_mean"] - sum(aucs) / 10) < 1e-9, detector
-    # ...every classical detector already ranks the other nine digits above the normal one far
-    # better than chance on the embedded sample (about 200 images per digit)...
-    for detector in ("pca", "knn", "ocsvm", "iforest"):
+    # ...every classical detector, PCA's sum of relative error and code density included, already
+    # ranks the other nine digits above the normal one far better than chance on the embedded
+    # sample (about 200 images per digit)...
+    for detector in ("pca", "pca_sum", "knn", "ocsvm", "iforest"):
         assert metrics[f"{detector}_auc_mean"] > 0.75, (detector, metrics[f"{detector}_auc_mean"])
     # ...and each of the ten autoencoders reduced its loss (15 steps in the smoke profile are too
     # few for it to detect anything: its AUCs are checked only on the full run's record).
@@ -20,11 +31,43 @@ def test_every_detector_scores_every_normal_digit(smoke_run):
         assert last < first, (digit, first, last)
 
 
+def test_the_autoencoder_is_summarized_over_its_seeds(smoke_run):
+    metrics = smoke_run.metrics
+    # The smoke profile trains two seeds per digit; each autoencoder score keeps the spread and
+    # the 95% interval of its mean, which holds the mean.
+    for detector in ("ae", "ae_relative", "ae_density", "ae_sum"):
+        assert metrics[f"{detector}_auc_mean_seeds"] == 2, detector
+        assert metrics[f"{detector}_auc_mean_std"] >= 0.0, detector
+        low, high = metrics[f"{detector}_auc_mean_low"], metrics[f"{detector}_auc_mean_high"]
+        assert low <= metrics[f"{detector}_auc_mean"] <= high, detector
+    # The two paired differences: the plain error against PCA's, the sum against the strongest
+    # classical detector, which the headline names.
+    headline = smoke_run.record["headline"]
+    assert headline["metric"] == "ae_sum_auc_mean" and headline["seeds"] == 2
+    baseline = headline["baseline_metric"].removesuffix("_auc_mean")
+    assert baseline in DETECTORS and not baseline.startswith("ae"), baseline
+    for name in ("ae_minus_pca", f"ae_sum_minus_{baseline}"):
+        difference = metrics[f"{name}_auc_mean"]
+        assert metrics[f"{name}_auc_mean_low"] <= difference <= metrics[f"{name}_auc_mean_high"]
+
+
+def test_every_setting_is_chosen_from_its_grid(smoke_run):
+    metrics = smoke_run.metrics
+    # The settings chosen on held-out training images come from the grids the page lists.
+    assert metrics["ae_density_gaussians"] in (4, 16, 32)
+    assert metrics["ae_sum_gaussians"] in (4, 16, 32)
+    for detector in ("pca", "pca_relative", "pca_density", "pca_sum"):
+        assert metrics[f"{detector}_components"] in (16, 32, 64), detector
+    assert metrics["pca_sum_gaussians"] in (4, 16, 32)
+    assert metrics["knn_neighbours"] in (1, 5, 25)
+    assert metrics["ocsvm_gamma_factor"] in (1, 4)
+
+
 def test_the_held_out_digit_is_flagged_at_the_chosen_false_alarm_rate(smoke_run):
     metrics = smoke_run.metrics
     # The held-out digit: a threshold set on normal validation images flags about 5% of the
-    # normal test images, and the nearest neighbour finds the held-out digit better than chance.
-    for detector in ("ae", "pca", "knn"):
+    # normal test images, and the nearest neighbours find the held-out digit better than chance.
+    for detector in ("ae", "ae_sum", "pca_sum", "knn"):
         assert 0.0 < metrics[f"holdout_{detector}_false_alarm_rate"] < 0.15, detector
         for metric in ("auc", "precision", "recall"):
             assert 0.0 <= metrics[f"holdout_{detector}_{metric}"] <= 1.0, (detector, metric)
@@ -34,5 +77,5 @@ def test_the_held_out_digit_is_flagged_at_the_chosen_false_alarm_rate(smoke_run)
 def test_the_record_holds_the_configuration_the_run_started_with(smoke_run):
     config = smoke_run.record["config"]
     assert config["seed"] == 42 and config["epochs"] == 10 and config["batch_size"] == 64
-    assert config["code_size"] == 16 and config["holdout_digit"] == 7
+    assert config["seeds"] == 3 and config["code_size"] == 16 and config["holdout_digit"] == 7
     assert config["holdout_epochs"] == 4 and config["false_alarm_rate"] == 0.05
