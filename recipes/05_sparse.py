@@ -49,7 +49,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@1aa3352e1ccbc1c0e27c4c2c52ea8632cc564e36"
+        "aelib @ git+https://github.com/aebook/aebook@547057452e12706af80bafb9d024b0713284cabe"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
