@@ -18,7 +18,7 @@
 #
 # **Description:** Squeeze MNIST digits into 2 or 4 numbers with a deep autoencoder, PCA, t-SNE
 # and UMAP, ask which codes still tell the digits apart, and measure what else each one gives.<br>
-# **Accelerator:** none needed (the full profile took 15.3 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 9.3 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/02_dimensionality_reduction.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
