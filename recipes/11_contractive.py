@@ -19,7 +19,7 @@
 # Frobenius norm of the encoder's Jacobian), check the penalty, and measure whether the code
 # follows small moves of a digit (shifts, rotations) while it ignores noise of the same size,
 # against the same model without the penalty and PCA, over several training seeds.<br>
-# **Accelerator:** none needed (the full profile took 16.5 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 13.7 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/11_contractive.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
