@@ -18,6 +18,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = (
     ("time_to_quality.md", "make bench-quality"),
     ("precision_xla.md", "make bench-precision"),
+    (
+        "k_sparse_search.md",
+        "AELIB_DATA_DIR=... python -m benchmarks.k_sparse_search --epochs 30 --batch-size 64 "
+        "--learning-rate 0.01 (one row per call; --help lists the settings)",
+    ),
 )
 
 _INTRODUCTION = """# How the configurations were chosen
@@ -25,7 +30,8 @@ _INTRODUCTION = """# How the configurations were chosen
 Each recipe trains with a configuration it states in a sentence or two. This appendix holds the
 measurements behind those choices: how long each recipe's configuration takes to reach the
 final quality of the seed text's own training recipe on the same model and data, and how
-mixed precision and XLA change the speed of each model on a GPU. Each section is a report that
+mixed precision and XLA change the speed of each model on a GPU, and the trials behind recipe
+12's k-sparse autoencoder. Each section is a report that
 a script in `benchmarks/` wrote, and names the command that measures it again.
 """
 
