@@ -170,3 +170,39 @@ def test_float16_and_lists_of_floats_are_accepted():
     reference = np.full((1, 8, 8, 1), 0.5, dtype=np.float16)
     assert metrics.psnr(reference, reference + np.float16(0.1)) == pytest.approx(20, abs=0.1)
     assert metrics.mse([[0.0, 1.0]], [[0.5, 0.5]]) == pytest.approx(0.25)
+
+
+def test_psnr_y_of_gray_images_is_the_rgb_psnr_shifted_by_the_luma_range():
+    # On gray images R = G = B, so Y moves by 219/255 of each change: a fixed offset in dB.
+    rng = np.random.default_rng(0)
+    gray = rng.uniform(0.2, 0.8, size=(4, 12, 12, 1))
+    reference = np.repeat(gray, 3, axis=-1)
+    estimate = np.clip(reference + rng.normal(0, 0.05, size=(4, 12, 12, 1)), 0, 1)
+    estimate = np.repeat(estimate[..., :1], 3, axis=-1)
+    offset = 20 * np.log10(255 / 219)
+    expected = np.mean(metrics.psnr_per_image(reference, estimate)) + offset
+    assert metrics.psnr_y(reference, estimate) == pytest.approx(expected)
+
+
+def test_psnr_y_shaves_the_border_before_measuring():
+    reference = np.full((2, 10, 10, 3), 0.5)
+    estimate = reference.copy()
+    estimate[:, :2] = 0.0  # Errors only in the top two rows.
+    assert metrics.psnr_y(reference, estimate, shave=2) == metrics.PSNR_CAP_DB
+    assert metrics.psnr_y(reference, estimate, shave=1) < 20
+
+
+@pytest.mark.parametrize(
+    ("shape", "shave", "message"),
+    [
+        ((1, 8, 8, 1), 0, "3 channels"),
+        ((1, 8, 8, 3), -1, "non-negative integer"),
+        ((1, 8, 8, 3), 1.5, "non-negative integer"),
+        ((1, 8, 8, 3), True, "non-negative integer"),
+        ((1, 8, 8, 3), 4, "leaves no pixel"),
+    ],
+)
+def test_psnr_y_refuses_what_it_cannot_measure(shape, shave, message):
+    images = np.zeros(shape)
+    with pytest.raises(ValueError, match=message):
+        metrics.psnr_y(images, images, shave=shave)
