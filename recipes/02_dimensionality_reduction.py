@@ -54,7 +54,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@547057452e12706af80bafb9d024b0713284cabe"
+        "aelib @ git+https://github.com/aebook/aebook@1fc5b21259ad7db9f0b9f9ac94557a13a5a83a07"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
