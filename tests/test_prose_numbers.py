@@ -27,6 +27,10 @@ HEADER_TIME = re.compile(r"the full profile took (\d+\.\d) minutes on a (\d+)-co
 QUOTED = {
     "05_sparse": {"3.14": "the Keras version that changed activity_regularizer"},
     "06_vae": {"150.3794": "seed 001's val_loss of its 784-256-2 VAE"},
+    "07_super_resolution": {
+        weight: "ITU-R BT.601 luma weights, as MATLAB's rgb2ycbcr applies them"
+        for weight in ("65.481", "128.553", "24.966")
+    },
     "08_pretext": {"9.6": "section 9.6 of seed 003"},
     "10_anomaly_detection": {
         "0.5": "the AUC of a coin toss",
