@@ -37,6 +37,7 @@ CODECS = ("JPEG", "WebP")
 # A lossy WebP file is a RIFF container ("RIFF", size, "WEBP") around one "VP8 " chunk
 # (name, size, payload): 20 bytes that only frame the VP8 bitstream.
 _WEBP_CONTAINER_BYTES = 20
+_WEBP_MAX_SIDE = 16383  # VP8 stores each side in 14 bits.
 
 
 def webp_round_trip(images, quality: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,11 +52,18 @@ def webp_round_trip(images, quality: int) -> tuple[np.ndarray, np.ndarray]:
 
     from PIL import Image
 
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"WebP needs RGB images shaped (n, h, w, 3), got {images.shape}.")
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
-        raise ValueError(f"quality must be an integer from 0 to 100, not {quality!r}.")
+    shape = np.shape(images)
+    if len(shape) != 4 or shape[-1] != 3:
+        raise ValueError(f"WebP needs RGB images shaped (n, h, w, 3), got {shape}.")
+    # The checks JPEG's round trip makes: float, finite, in [0, 1] (0-255 pixels are refused).
+    images = baselines._check_images(images)
+    if max(images.shape[1:3]) > _WEBP_MAX_SIDE:
+        raise ValueError(
+            f"WebP images are at most {_WEBP_MAX_SIDE} pixels a side, got images shaped "
+            f"{images.shape}."
+        )
+    baselines._check_integer(quality, "quality", 0, 100)
+    quality = int(quality)
     pixels = np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
     decoded = np.empty_like(images)
     stream_bytes = np.empty(len(images), dtype=np.int64)
@@ -105,12 +113,37 @@ def psnr_at(curve, bpp: float) -> float:
     """A curve's PSNR at ``bpp``, linear in log-rate between its points; NaN outside them.
 
     ``curve`` is a list of points with "bpp" and "PSNR", as :func:`rate_distortion_curve` makes.
+    ValueError for a malformed curve (no points, a point without "bpp" or "PSNR", a rate that
+    is not positive and finite, a PSNR that is not finite, two points at one rate) or a ``bpp``
+    that is not positive and finite: an answer read off such a curve would be a wrong number.
     """
-    rates = np.array([point["bpp"] for point in curve], dtype=np.float64)
-    psnrs = np.array([point["PSNR"] for point in curve], dtype=np.float64)
-    order = np.argsort(rates)
+    if isinstance(curve, dict | str | bytes) or not hasattr(curve, "__len__") or not len(curve):
+        raise ValueError(f"curve must be a non-empty list of points, not {curve!r:.80}.")
+    rates, psnrs = [], []
+    for index, point in enumerate(curve):
+        if not isinstance(point, dict) or not {"bpp", "PSNR"} <= point.keys():
+            raise ValueError(f"curve[{index}] must be a dict with 'bpp' and 'PSNR': {point!r:.80}")
+        try:
+            rate, psnr = float(point["bpp"]), float(point["PSNR"])
+        except (TypeError, ValueError):
+            raise ValueError(f"curve[{index}] holds a non-number: {point!r:.80}") from None
+        if not (np.isfinite(rate) and rate > 0 and np.isfinite(psnr)):
+            raise ValueError(
+                f"curve[{index}] needs a positive, finite 'bpp' and a finite 'PSNR': {point!r:.80}"
+            )
+        rates.append(rate)
+        psnrs.append(psnr)
+    rates, psnrs = np.array(rates), np.array(psnrs)
+    order = np.argsort(rates, kind="stable")
     rates, psnrs = rates[order], psnrs[order]
-    if not (len(rates) and (rates > 0).all() and rates[0] <= bpp <= rates[-1]):
+    if (np.diff(rates) == 0).any():
+        twice = rates[1:][np.diff(rates) == 0][0]
+        raise ValueError(f"curve has two points at {twice:g} bpp; one rate, one PSNR.")
+    if isinstance(bpp, bool) or not isinstance(bpp, int | float | np.number):
+        raise ValueError(f"bpp must be a number, not {bpp!r}.")
+    if not (np.isfinite(bpp) and bpp > 0):
+        raise ValueError(f"bpp must be positive and finite, not {bpp!r}.")
+    if not rates[0] <= bpp <= rates[-1]:
         return float("nan")
     return float(np.interp(np.log(bpp), np.log(rates), psnrs))
 

@@ -115,3 +115,42 @@ def test_psnr_at_interpolates_in_log_rate_and_is_nan_outside():
     assert compression.psnr_at(curve, 1.0) == pytest.approx(30.0)
     assert np.isnan(compression.psnr_at(curve, 2.0))
     assert np.isnan(compression.psnr_at(curve, 0.1))
+
+
+@pytest.mark.parametrize(
+    ("images", "match"),
+    [
+        (np.full((1, 8, 8, 3), 128, dtype=np.uint8), "divide by 255"),
+        (np.full((1, 8, 8, 3), 128.0), r"\[0, 1\]"),
+        (np.full((1, 8, 8, 3), np.nan), "NaN|finite"),
+        (np.zeros((1, 16384, 1, 3), dtype=np.float32), "16383 pixels"),
+    ],
+)
+def test_webp_checks_its_images_as_jpeg_does(images, match):
+    with pytest.raises(ValueError, match=match):
+        compression.webp_round_trip(images, 50)
+
+
+@pytest.mark.parametrize(
+    ("curve", "match"),
+    [
+        ([], "non-empty"),
+        ({"bpp": 1.0, "PSNR": 30.0}, "non-empty list"),
+        ([{"bpp": 1.0}], r"curve\[0\] must be a dict with 'bpp' and 'PSNR'"),
+        ([{"bpp": 1.0, "PSNR": 30.0}, {"PSNR": 20.0}], r"curve\[1\]"),
+        ([{"bpp": "a lot", "PSNR": 30.0}], "non-number"),
+        ([{"bpp": 0.0, "PSNR": 30.0}, {"bpp": 1.0, "PSNR": 31.0}], "positive, finite"),
+        ([{"bpp": 1.0, "PSNR": np.inf}, {"bpp": 2.0, "PSNR": 31.0}], "finite 'PSNR'"),
+        ([{"bpp": 1.0, "PSNR": 30.0}, {"bpp": 1.0, "PSNR": 31.0}], "two points at 1 bpp"),
+    ],
+)
+def test_psnr_at_refuses_a_malformed_curve(curve, match):
+    with pytest.raises(ValueError, match=match):
+        compression.psnr_at(curve, 0.5)
+
+
+@pytest.mark.parametrize("bpp", [0.0, -1.0, np.nan, np.inf, "0.5", True])
+def test_psnr_at_refuses_a_rate_that_is_not_positive_and_finite(bpp):
+    curve = [{"bpp": 1.0, "PSNR": 30.0}, {"bpp": 0.25, "PSNR": 20.0}]
+    with pytest.raises(ValueError, match="bpp must be"):
+        compression.psnr_at(curve, bpp)
