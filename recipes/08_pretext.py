@@ -60,7 +60,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@1fc5b21259ad7db9f0b9f9ac94557a13a5a83a07"
+        "aelib @ git+https://github.com/aebook/aebook@375f1526aaf4229ed29d821443dddc436aa071ac"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
