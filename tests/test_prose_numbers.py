@@ -26,7 +26,10 @@ HEADER_TIME = re.compile(r"the full profile took (\d+\.\d) minutes on a (\d+)-co
 # Figures a page quotes from a paper, a seed or a version history, not from its own run.
 QUOTED = {
     "05_sparse": {"3.14": "the Keras version that changed activity_regularizer"},
-    "06_vae": {"150.3794": "seed 001's val_loss of its 784-256-2 VAE"},
+    "06_vae": {
+        "150.3794": "seed 001's val_loss of its 784-256-2 VAE",
+        "86.76": "Burda et al. 2016: a VAE with one stochastic layer, k = 1",
+    },
     "07_super_resolution": {
         weight: "ITU-R BT.601 luma weights, as MATLAB's rgb2ycbcr applies them"
         for weight in ("65.481", "128.553", "24.966")
