@@ -37,6 +37,7 @@ from aelib import settings
 
 __all__ = [
     "ALLOW_SAMPLE_VARIABLE",
+    "DATASETS",
     "REAL_SOURCES",
     "SOURCES",
     "SOURCE_LABELS",
@@ -59,6 +60,9 @@ ALLOW_SAMPLE_VARIABLE = settings.ALLOW_SAMPLE
 """Set to ``1`` to let ``source="auto"`` fall back to the embedded sample (not the real data)."""
 
 _IMAGE_SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+DATASETS = tuple(_IMAGE_SHAPES)
+"""The datasets :func:`load_dataset` loads, by name: ``mnist`` and ``cifar10``."""
+
 _ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
 _CLASS_COUNT = 10
 _DOWNLOAD_TIMEOUT_SECONDS = 20.0

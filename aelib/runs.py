@@ -31,7 +31,7 @@ from aelib import data, profiles, results
 
 __all__ = ["DATASETS", "Run", "show_banner", "start"]
 
-DATASETS = ("mnist", "cifar10")
+DATASETS = data.DATASETS  # What `dataset=` accepts: aelib.data's datasets, named once there.
 """The datasets ``start`` loads; ``dataset=None`` loads none (the recipe brings its own)."""
 
 # The sizes the profile caps; every other keyword of ``start`` is configuration.

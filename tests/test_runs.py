@@ -7,7 +7,7 @@ import IPython.display
 import numpy as np
 import pytest
 
-from aelib import results, runs
+from aelib import data, results, runs
 
 HEADLINE = results.Headline(
     title="Demo", metric="ours", label="ours (dB)", baseline_metric="theirs", baseline_label="b"
@@ -101,3 +101,10 @@ def test_only_a_smoke_run_may_finish_without_a_headline(tmp_path, monkeypatch, c
     full = runs.start("demo", "full", seed=0, show=False)
     with pytest.raises(ValueError, match="full-profile run of demo must declare its headline"):
         full.finish({"ours": 1.0}, None, directory=tmp_path)
+
+
+def test_the_datasets_a_run_accepts_are_the_ones_aelib_data_loads():
+    assert runs.DATASETS is data.DATASETS
+    assert set(data.DATASETS) == {"mnist", "cifar10"}
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        runs.start("denoising", "smoke", seed=0, dataset="svhn", show=False)
