@@ -116,12 +116,10 @@ def psnr_y(reference, estimate, shave: int = 0) -> float:
     weights = np.array([65.481, 128.553, 24.966])
     inner = (slice(None), slice(shave, reference.shape[1] - shave))
     inner += (slice(shave, reference.shape[2] - shave),)
-    # The offset 16 cancels in the difference; only the weighted channels remain.
-    difference = (reference[inner] - estimate[inner]) @ weights
-    errors = np.mean(difference**2, axis=(1, 2))
-    with np.errstate(divide="ignore"):
-        values = 10.0 * np.log10(255.0**2 / errors)
-    return float(np.mean(np.minimum(values, PSNR_CAP_DB)))
+    # Luma over 255 is PSNR's data range 1, so psnr_per_image measures it and applies the cap.
+    reference_luma = (16.0 + reference[inner] @ weights) / 255.0
+    estimate_luma = (16.0 + estimate[inner] @ weights) / 255.0
+    return float(np.mean(psnr_per_image(reference_luma, estimate_luma)))
 
 
 def ssim(reference, estimate) -> float:
