@@ -160,7 +160,7 @@ print(f"labels: {sorted(set(y_train.tolist()))}")
 # %% [markdown]
 # ## Build the model
 #
-# The deep model is the vanilla recipe's, repeated here so that this page runs on its own:
+# The deep model is recipe 13's, repeated here so that this page runs on its own:
 # Hinton and Salakhutdinov's shape with today's parts. ReLU layers of 512, 256 and 128 units
 # narrow the image down to a linear code, and the decoder mirrors them up to a sigmoid image. (A
 # ReLU on the code could switch a unit off for every image and waste part of an already tiny

@@ -1,7 +1,7 @@
 """Recipe 01, vanilla: what its smoke run must show (tests/recipes/conftest.py runs it)."""
 
 SIZES = (2, 8, 32, 128)
-SEEDED_SIZES = (2, 8)  # The one-layer model's seeded sizes, and the deep model's sizes.
+SEEDED_SIZES = (2, 8)  # The sizes where the model trains from several seeds.
 SMOKE_SEEDS = 2
 
 
@@ -22,19 +22,9 @@ def test_every_code_size_trains_and_a_bigger_code_rebuilds_better(smoke_run):
         assert psnr == sorted(psnr), (method, psnr)
 
 
-def test_the_deep_autoencoder_trains_and_rebuilds_better_than_the_mean_image(smoke_run):
-    metrics = smoke_run.metrics
-    for size in SEEDED_SIZES:
-        assert metrics[f"deep_{size}_last_epoch_loss"] < metrics[f"deep_{size}_first_epoch_loss"]
-        assert metrics[f"deep_{size}_mse"] < metrics["mean_image_mse"], size
-    assert metrics["deep_8_psnr"] > metrics["deep_2_psnr"]
-
-
 def test_the_record_holds_each_seeded_models_summary_and_difference_from_pca(smoke_run):
     metrics = smoke_run.metrics
-    for model in [f"one_layer_{size}" for size in SEEDED_SIZES] + [
-        f"deep_{size}" for size in SEEDED_SIZES
-    ]:
+    for model in [f"one_layer_{size}" for size in SEEDED_SIZES]:
         size = int(model.rsplit("_", 1)[1])
         assert metrics[f"{model}_psnr_seeds"] == SMOKE_SEEDS, model
         per_seed = [metrics[f"{model}_psnr_seed_{42 + offset}"] for offset in range(SMOKE_SEEDS)]
@@ -51,13 +41,11 @@ def test_the_record_holds_each_seeded_models_summary_and_difference_from_pca(smo
     assert "one_layer_32_psnr_seeds" not in metrics and "one_layer_128_psnr_seeds" not in metrics
 
 
-def test_the_headline_is_the_deep_model_against_pca_at_2_numbers_with_its_seeds(smoke_run):
+def test_the_headline_is_the_blogs_32_number_model_against_pca_32(smoke_run):
     headline = smoke_run.record["headline"]
-    assert headline["metric"] == "deep_2_psnr" and headline["baseline_metric"] == "pca_2_psnr"
-    assert headline["seeds"] == SMOKE_SEEDS
-    assert headline["spread_metric"] == "deep_2_psnr_std"
-    assert headline["difference_low_metric"] == "deep_2_minus_pca_2_psnr_low"
-    assert headline["difference_high_metric"] == "deep_2_minus_pca_2_psnr_high"
+    assert headline["metric"] == "one_layer_32_psnr"
+    assert headline["baseline_metric"] == "pca_32_psnr"
+    assert headline["seeds"] == 1
 
 
 def test_the_encoder_and_decoder_share_the_autoencoders_layers(smoke_run):
@@ -69,5 +57,3 @@ def test_the_record_holds_the_configuration_the_run_started_with(smoke_run):
     config = smoke_run.record["config"]
     assert config["seed"] == 42 and config["epochs"] == 20 and config["batch_size"] == 128
     assert config["latent_dim"] == 32 and config["seeds"] == 5
-    assert config["headline_code_size"] == 2
-    assert (config["deep_epochs"], config["deep_batch_size"]) == (4, 128)
