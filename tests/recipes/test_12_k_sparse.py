@@ -48,4 +48,4 @@ def test_the_record_holds_the_configuration_the_run_started_with(smoke_run):
     assert config["seed"] == 42 and config["batch_size"] == 64 and config["seeds"] == 5
     assert config["code_units"] == 256 and config["active_units"] == 25
     assert config["dictionary_images"] == 10_000 and config["dictionary_passes"] == 3
-    assert config["dictionary_batch_size"] == 32 and config["epochs"] == 25
+    assert config["dictionary_batch_size"] == 32 and config["epochs"] == 30
