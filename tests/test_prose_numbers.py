@@ -37,6 +37,7 @@ QUOTED = {
     "08_pretext": {"9.6": "section 9.6 of seed 003"},
     "10_anomaly_detection": {
         "0.5": "the AUC of a coin toss",
+        "1.0": "the AUC of a perfect ranking",
         "0.975": "Gong et al. (ICCV 2019), memory-augmented autoencoder",
         "0.962": "Gong et al. (ICCV 2019), plain autoencoder",
         "30": "Gong et al.'s share of anomalies in resampled test sets",
@@ -113,3 +114,22 @@ def test_the_header_states_the_full_profiles_time_from_the_record(path):
         f"{path.name} says {stated} minutes; results/{name}.json's phases sum to {minutes:.1f}"
     )
     assert cores == record["hardware"]["cpu_count"], (path.name, record["hardware"])
+
+
+def _metrics(name: str) -> dict[str, float]:
+    return json.loads((ROOT / "results" / f"{name}.json").read_text())["metrics"]
+
+
+def test_static_sentences_about_a_run_still_hold_for_its_record():
+    # Sentences written in Markdown (not generated) that describe a committed run: each is
+    # checked here against the record, so a re-run that changes the picture fails this test.
+    anomaly = _metrics("anomaly_detection")
+    # 10: "the two sums end within a few thousandths of each other" and "their plain errors
+    # score alike, digit by digit".
+    assert abs(anomaly["ae_sum_auc_mean"] - anomaly["pca_sum_auc_mean"]) < 0.01
+    for digit in range(10):
+        plain = anomaly[f"ae_auc_digit_{digit}"], anomaly[f"pca_auc_digit_{digit}"]
+        assert abs(plain[0] - plain[1]) < 0.03, (digit, plain)
+    # 10: "the code density lifts both models by about as much".
+    lifts = [anomaly[f"{m}_sum_auc_mean"] - anomaly[f"{m}_auc_mean"] for m in ("ae", "pca")]
+    assert min(lifts) > 0 and abs(lifts[0] - lifts[1]) < 0.01, lifts
