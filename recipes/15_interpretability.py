@@ -1,0 +1,447 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Sparse autoencoders that explain a network
+#
+# **Description:** Train a top-k sparse autoencoder on a classifier's hidden layer, and read what
+# the network computes from its latents instead of its neurons.<br>
+# **Accelerator:** none needed (the full profile took 3.8 minutes on a 2-core CPU).<br>
+# <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/15_interpretability.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
+
+# %% [markdown]
+# ## Introduction
+#
+# What does a hidden unit of a trained network stand for? Often nothing one can name: a neuron
+# fires for several unrelated inputs, because the network packs more features than it has
+# neurons into its layer, each feature a direction rather than a unit (Elhage et al., *Toy Models
+# of Superposition*, 2022). Bricken et al. (*Towards Monosemanticity*, 2023) unpacked such a
+# layer with a *sparse autoencoder*: trained on the layer's activations, it rebuilds each one
+# from a few of many more latents than the layer has neurons, and its latents turn out to mean
+# one thing each far more often than the neurons do. Gao et al. (*Scaling and evaluating sparse
+# autoencoders*, 2024) keep exactly k latents per input (a top-k activation), which sets the
+# sparsity directly and leaves few latents dead.
+#
+# This recipe does it at MNIST scale: a small classifier, its second hidden layer of 128
+# neurons, and a top-k sparse autoencoder with 1,024 latents. Three questions: how much of the
+# layer the latents rebuild at each k, against PCA, FastICA and dictionary learning with as many
+# active components; whether the classifier still works on the rebuilt layer; and whether a
+# latent is more selective for one digit than a neuron is.
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell installs `aelib`, the book's small helper library, wherever it is missing (Colab,
+# Kaggle, a fresh Jupyter), at the commit this notebook was run with; it leaves TensorFlow alone.
+# In a checkout of the repository, `make book` or `pip install -e .` has installed it already.
+
+# %%
+import importlib.util
+import subprocess
+import sys
+
+# Colab, Kaggle or a fresh Jupyter lack aelib: install the commit this notebook was run with.
+# It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
+if importlib.util.find_spec("aelib") is None:
+    aelib_requirement = (
+        "aelib @ git+https://github.com/aebook/aebook@aa2be1a65a90e932630fbca240e94b9e70a4039f"
+    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
+    importlib.invalidate_caches()
+
+# %%
+import os
+import warnings
+
+# Keep TensorFlow's start-up notices out of the page; this must precede importing Keras.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+from IPython.display import Markdown, display
+from keras import ops
+from sklearn.decomposition import PCA, FastICA, MiniBatchDictionaryLearning
+from sklearn.exceptions import ConvergenceWarning
+
+from aelib import plots, results, runs, tables
+
+# %% tags=["parameters"]
+PROFILE = "full"  # full: real MNIST; smoke: seconds on a CPU with the embedded sample.
+SEED = 42
+EPOCHS = 20  # The sparse autoencoder's, over the training images' activations.
+BATCH_SIZE = 256
+LEARNING_RATE = 1e-3  # Adam's first step, falling to zero along a cosine.
+CLASSIFIER_EPOCHS = 5
+LAYER_WIDTH = 128  # The classifier's second hidden layer, the one explained.
+LATENTS = 1024  # Eight times the layer's width.
+ACTIVE = (4, 8, 16, 32)  # The values of k tried, for every method.
+HEADLINE_ACTIVE = 16
+DICTIONARY_ALPHA = 1.0  # The dictionary's L1 weight while it learns its atoms.
+DICTIONARY_SAMPLES = 20_000  # The training activations it learns from (time).
+ICA_ITERATIONS = 1000
+
+# %% [markdown]
+# ## Prepare the data and the network to explain
+#
+# MNIST digits as (n, 28, 28, 1) in [0, 1]. The classifier is a plain multilayer perceptron:
+# 256 and 128 ReLU units, then ten logits. `runs.start` seeds every random generator, loads the
+# profile's share of the data and says what ran.
+
+# %%
+run = runs.start(
+    "interpretability",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    learning_rate=LEARNING_RATE,
+    latents=LATENTS,
+    headline_active=HEADLINE_ACTIVE,
+)
+x_train, y_train, x_test, y_test = run.x_train, run.y_train, run.x_test, run.y_test
+
+images = keras.Input(shape=(28, 28, 1), name="images")
+hidden = keras.layers.Dense(256, activation="relu")(keras.layers.Flatten()(images))
+layer = keras.layers.Dense(LAYER_WIDTH, activation="relu", name="explained")(hidden)
+head = keras.layers.Dense(10, name="logits")
+classifier = keras.Model(images, head(layer), name="classifier")
+classifier.compile(
+    keras.optimizers.Adam(1e-3),
+    keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    metrics=["accuracy"],
+)
+with run.phase("classifier"):
+    classifier.fit(x_train, y_train, batch_size=128, epochs=CLASSIFIER_EPOCHS, verbose=0)
+accuracy = classifier.evaluate(x_test, y_test, batch_size=2048, verbose=0)[1]
+print(f"classifier test accuracy {accuracy:.2%}")
+
+# %% [markdown]
+# The explained layer's activations, one row of 128 per image. As Gao et al. do, they are
+# centred on the training mean and scaled to a mean squared norm of 1, so that errors read the
+# same whatever the layer's scale.
+
+# %%
+to_layer = keras.Model(images, layer)
+activations_train = keras.ops.convert_to_numpy(to_layer.predict(x_train, 2048, verbose=0))
+activations_test = keras.ops.convert_to_numpy(to_layer.predict(x_test, 2048, verbose=0))
+mean = activations_train.mean(axis=0)
+scale = np.sqrt(np.mean(np.sum(np.square(activations_train - mean), axis=1)))
+inputs_train, inputs_test = (activations_train - mean) / scale, (activations_test - mean) / scale
+print(f"activations: train {inputs_train.shape}, test {inputs_test.shape}")
+
+# %% [markdown]
+# ## Build the sparse autoencoder
+#
+# The encoder scores all 1,024 latents, keeps the k largest and sets the rest to zero; the
+# decoder adds up the kept latents' directions:
+#
+# $$
+# z = \operatorname{ReLU}\bigl(\operatorname{TopK}_k(W_\text{enc}\, x + b_\text{enc})\bigr),
+# \qquad \hat{x} = W_\text{dec}\, z + b_\text{dec},
+# $$
+#
+# trained on the squared error $\lVert x - \hat{x} \rVert^2$. Each latent's decoder direction is
+# kept at unit length, so a latent cannot grow its direction to shrink its value. A latent that
+# never wins a top-k contest gets no gradient and stays *dead*; starting the encoder as the
+# decoder's transpose keeps most of them in play (Gao et al.).
+
+
+# %%
+@keras.saving.register_keras_serializable(package="aebook")
+class TopK(keras.layers.Layer):
+    """Keep the k largest values of each (batch, units) row, ReLU them, zero the others."""
+
+    def __init__(self, k=16, **kwargs):
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, not {k!r}.")
+        super().__init__(**kwargs)
+        self.k = k
+
+    def call(self, scores):
+        _, winners = ops.top_k(scores, self.k)
+        # A mask built from the winners' indices keeps exactly k units, ties included.
+        mask = ops.sum(ops.one_hot(winners, ops.shape(scores)[-1], dtype=scores.dtype), axis=1)
+        return ops.relu(scores * mask)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
+
+
+def build_sparse_autoencoder(k, seed):
+    """Return (autoencoder, encoder) for (n, LAYER_WIDTH) activations and LATENTS latents."""
+    keras.utils.set_random_seed(seed)
+    activations = keras.Input(shape=(LAYER_WIDTH,), name="activations")
+    encode = keras.layers.Dense(LATENTS, name="encode")
+    decode = keras.layers.Dense(
+        LAYER_WIDTH, name="decode", kernel_constraint=keras.constraints.UnitNorm(axis=1)
+    )
+    latents = TopK(k, name="top_k")(encode(activations))
+    autoencoder = keras.Model(activations, decode(latents), name=f"sparse_autoencoder_{k}")
+    # Random unit directions for the decoder, and their transpose for the encoder.
+    directions = np.random.default_rng(seed).normal(size=(LATENTS, LAYER_WIDTH))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    decode.kernel.assign(directions.astype("float32"))
+    encode.kernel.assign(directions.T.astype("float32"))
+    return autoencoder, keras.Model(activations, latents, name=f"encoder_{k}")
+
+
+print(f"{build_sparse_autoencoder(HEADLINE_ACTIVE, SEED)[0].count_params():,} parameters")
+
+# %% [markdown]
+# ## Train
+#
+# One sparse autoencoder per k, each on the 60,000 training images' activations.
+
+# %%
+steps = run.epochs * int(np.ceil(len(inputs_train) / run.batch_size))
+sparse = {}
+with run.phase("train"):
+    for k in ACTIVE:
+        autoencoder, encoder = build_sparse_autoencoder(k, SEED)
+        schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)
+        # 32 batches per call from Python: small models otherwise spend much of their time on
+        # per-batch overhead on a CPU. The computation is the same.
+        autoencoder.compile(keras.optimizers.Adam(schedule), "mse", steps_per_execution=32)
+        history = autoencoder.fit(
+            inputs_train, inputs_train, batch_size=run.batch_size, epochs=run.epochs, verbose=0
+        )
+        loss = history.history["loss"]
+        sparse[k] = (autoencoder, encoder, loss)
+        print(f"k = {k:>2}: loss {loss[0]:.4f} -> {loss[-1]:.4f}")
+
+# %% [markdown]
+# ## Evaluate
+#
+# ### How much of the layer comes back
+#
+# The *fraction of variance unexplained* (FVU) is the squared error over the activations' total
+# variance on the test images: 0 for a perfect rebuild, 1 for the mean. The baselines get the
+# same number of active components per image: PCA and FastICA (Hyvärinen and Oja, 2000) keep k
+# components, so their codes are dense but k long; dictionary learning (Mairal et al., 2009)
+# learns 1,024 atoms and codes each image with k of them by orthogonal matching pursuit. The
+# last columns feed each rebuilt layer to the classifier's head: the test accuracy it keeps.
+
+
+# %%
+def unexplained(rebuilt):
+    """FVU of (n, LAYER_WIDTH) rebuilt test inputs: squared error over total variance."""
+    error = np.sum(np.square(inputs_test - rebuilt))
+    return float(error / np.sum(np.square(inputs_test - inputs_test.mean(axis=0))))
+
+
+def head_accuracy(rebuilt):
+    """Test accuracy of the classifier's head on rebuilt inputs, mapped back to the layer."""
+    logits = keras.ops.convert_to_numpy(head(rebuilt * scale + mean))
+    return float(np.mean(logits.argmax(axis=1) == y_test))
+
+
+with run.phase("dictionary"):
+    dictionary = MiniBatchDictionaryLearning(
+        n_components=LATENTS,
+        alpha=DICTIONARY_ALPHA,
+        batch_size=256,
+        max_iter=1,
+        transform_algorithm="omp",
+        random_state=SEED,
+    ).fit(inputs_train[:DICTIONARY_SAMPLES])
+codes, rebuilt, capped = {}, {}, {}
+with run.phase("evaluate"):
+    for k in ACTIVE:
+        autoencoder, encoder, _ = sparse[k]
+        # Direct calls on the whole array: predict() would trace a new function for each model.
+        rebuilt["sparse autoencoder", k] = ops.convert_to_numpy(autoencoder(inputs_test))
+        codes["sparse autoencoder", k] = ops.convert_to_numpy(encoder(inputs_test))
+        pca = PCA(k, random_state=SEED).fit(inputs_train)
+        codes["PCA", k] = pca.transform(inputs_test)
+        rebuilt["PCA", k] = pca.inverse_transform(codes["PCA", k])
+        ica = FastICA(k, random_state=SEED, max_iter=ICA_ITERATIONS)
+        with warnings.catch_warnings():
+            # Whether it converged is reported below, in words, instead of as a warning.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ica.fit(inputs_train)
+        capped[k] = ica.n_iter_ >= ICA_ITERATIONS
+        codes["FastICA", k] = ica.transform(inputs_test)
+        rebuilt["FastICA", k] = ica.inverse_transform(codes["FastICA", k])
+        dictionary.set_params(transform_n_nonzero_coefs=k)
+        codes["dictionary learning", k] = dictionary.transform(inputs_test)
+        rebuilt["dictionary learning", k] = codes["dictionary learning", k] @ dictionary.components_
+METHODS = ("sparse autoencoder", "PCA", "FastICA", "dictionary learning")
+rows = [
+    {"k": k}
+    | {f"FVU, {method}": unexplained(rebuilt[method, k]) for method in METHODS}
+    | {f"accuracy, {method}": head_accuracy(rebuilt[method, k]) for method in METHODS}
+    for k in ACTIVE
+]
+formats = {key: (".2%" if key.startswith("accuracy") else ".3f") for key in rows[0] if key != "k"}
+display(Markdown(tables.markdown_table(rows, formats=formats)))
+print(f"the classifier on its own layer: {head_accuracy(inputs_test):.2%}")
+if any(capped.values()):
+    stopped = ", ".join(str(k) for k, cap in capped.items() if cap)
+    print(f"FastICA stopped at its {ICA_ITERATIONS} iterations before converging at k = {stopped}")
+
+# %% [markdown]
+# PCA keeps the k directions of most variance, the least squared error any k-dimensional linear
+# code can reach; FastICA rotates the same k-dimensional subspace, so it rebuilds exactly as
+# much. The sparse codes choose their k directions per image from 1,024.
+
+# %%
+dead = {}
+for k in ACTIVE:
+    latents = ops.convert_to_numpy(sparse[k][1](inputs_train))
+    dead[k] = int(np.sum(np.count_nonzero(latents, axis=0) == 0))
+print(
+    "dead latents (never active on a training image): "
+    + ", ".join(f"{count} of {LATENTS} at k = {k}" for k, count in dead.items())
+)
+
+# %% [markdown]
+# ### Does one unit mean one digit?
+#
+# A unit's *class selectivity* (Morcos et al., 2018) compares its mean activation on the digit
+# it likes best, $\mu_\text{max}$, with its mean over the nine others, $\mu_\text{rest}$:
+# $(\mu_\text{max} - \mu_\text{rest}) / (\mu_\text{max} + \mu_\text{rest})$, 1 for a unit that
+# fires for one digit only, 0 for one that fires alike for all. A second, plainer measure: the
+# share of units whose 100 strongest test activations fall at least 90% on one digit, among the
+# units that fire on at least 100 test images. Signed codes (PCA, FastICA, dictionary learning)
+# count by their magnitude. Both over the units that fire, at k = `HEADLINE_ACTIVE`:
+
+
+# %%
+def selectivity(values, top=100, purity=0.9):
+    """For the columns of (n, units) values over y_test's ten digits: the units that fire, their
+    mean class selectivity, the units that fire on at least `top` images, and the share of
+    those whose `top` strongest activations fall at least `purity` on one digit."""
+    magnitude = np.abs(values)
+    per_class = np.stack([magnitude[y_test == digit].mean(axis=0) for digit in range(10)])
+    best = per_class.max(axis=0)
+    rest = (per_class.sum(axis=0) - best) / 9
+    alive = best > 0
+    index = np.mean((best - rest)[alive] / (best + rest)[alive])
+    busy = np.count_nonzero(magnitude, axis=0) >= top
+    strongest = y_test[np.argsort(-magnitude[:, busy], axis=0)[:top]]  # (top, busy units)
+    shares = np.stack([np.mean(strongest == digit, axis=0) for digit in range(10)]).max(axis=0)
+    return {
+        "firing": int(alive.sum()),
+        "mean class selectivity": float(index),
+        "firing on 100+": int(busy.sum()),
+        "share one-digit": float(np.mean(shares >= purity)) if busy.any() else 0.0,
+    }
+
+
+units = {"neurons of the layer": activations_test}
+units |= {method: codes[method, HEADLINE_ACTIVE] for method in METHODS}
+selectivities = {name: selectivity(values) for name, values in units.items()}
+rows = [{"units": name, **row} for name, row in selectivities.items()]
+formats = {"mean class selectivity": ".3f", "share one-digit": ".0%"}
+display(Markdown(tables.markdown_table(rows, formats=formats)))
+ours, neurons = selectivities["sparse autoencoder"], selectivities["neurons of the layer"]
+selective = ours["mean class selectivity"] / neurons["mean class selectivity"]
+one_digit = ours["share one-digit"] / max(neurons["share one-digit"], 1e-12)
+most_selective = max(selectivities, key=lambda name: selectivities[name]["mean class selectivity"])
+most_one_digit = max(selectivities, key=lambda name: selectivities[name]["share one-digit"])
+fvu = {method: unexplained(rebuilt[method, HEADLINE_ACTIVE]) for method in METHODS}
+closest = min(METHODS[1:], key=fvu.get)
+drop = head_accuracy(inputs_test) - head_accuracy(rebuilt["sparse autoencoder", HEADLINE_ACTIVE])
+display(
+    Markdown(
+        f"At k = {HEADLINE_ACTIVE}, the sparse autoencoder leaves {fvu['sparse autoencoder']:.3f} "
+        f"of the layer's variance unexplained, against {fvu[closest]:.3f} for {closest}, the "
+        f"closest baseline; the classifier on its rebuilt layer gives up {100 * drop:.2f} points "
+        f"of accuracy. Its latents have {selective:.2f} times the neurons' class selectivity "
+        f"(the index cannot pass 1, so no units could reach more than "
+        f"{1 / neurons['mean class selectivity']:.2f} times), and {one_digit:.2f} times their "
+        f"share of one-digit units. The highest class selectivity above is {most_selective}'s, "
+        f"the largest share of one-digit units {most_one_digit}'s."
+    )
+)
+
+# %% [markdown]
+# A handful of components, as PCA and FastICA keep here, can each spread over a whole digit, and
+# the one-digit share rewards that; the sparse code's 1,024 latents can also stand for parts that
+# several digits share, a stroke or a loop, which no single digit owns. The pictures show both
+# kinds.
+#
+# ### What a latent stands for
+#
+# The ten test digits that excite a unit most, for the five neurons and the five latents (at
+# k = `HEADLINE_ACTIVE`) that fire on the most test images.
+
+
+# %%
+def top_images(values, count=5):
+    """For the count units of (n, units) values that fire on most images, each unit's ten most
+    activating test images."""
+    busiest = np.argsort(-np.count_nonzero(values > 0, axis=0))[:count]
+    return {f"unit {unit}": x_test[np.argsort(-values[:, unit])[:10]] for unit in busiest}
+
+
+plots.show_image_rows(top_images(activations_test), count=10)
+
+# %% [markdown]
+# *Figure: the ten test digits that excite each of five neurons most, one row per neuron.*
+
+# %%
+plots.show_image_rows(top_images(codes["sparse autoencoder", HEADLINE_ACTIVE]), count=10)
+
+# %% [markdown]
+# *Figure: the ten test digits that excite each of five sparse-autoencoder latents most, one row
+# per latent.*
+
+# %% [markdown]
+# ## Record the results
+
+# %%
+record_metrics = {"classifier_accuracy": accuracy, "layer_accuracy": head_accuracy(inputs_test)}
+keys = {
+    "sparse autoencoder": "sae",
+    "PCA": "pca",
+    "FastICA": "ica",
+    "dictionary learning": "dictionary",
+}
+for k in ACTIVE:
+    for method, key in keys.items():
+        record_metrics[f"{key}_{k}_fvu"] = unexplained(rebuilt[method, k])
+        record_metrics[f"{key}_{k}_accuracy"] = head_accuracy(rebuilt[method, k])
+    record_metrics[f"sae_{k}_dead"] = dead[k]
+    loss = sparse[k][2]
+    record_metrics |= {f"sae_{k}_first_epoch_loss": loss[0], f"sae_{k}_last_epoch_loss": loss[-1]}
+keys["neurons of the layer"] = "neurons"
+for name, row in selectivities.items():
+    record_metrics |= {
+        f"{keys[name]}_selectivity": row["mean class selectivity"],
+        f"{keys[name]}_firing": row["firing"],
+        f"{keys[name]}_one_digit_share": row["share one-digit"],
+    }
+headline = results.Headline(
+    title="Interpretability",
+    metric="sae_selectivity",
+    label=f"top-k sparse autoencoder latents (k = {HEADLINE_ACTIVE} of {LATENTS}), mean class "
+    "selectivity",
+    baseline_metric="neurons_selectivity",
+    baseline_label=f"the layer's {LAYER_WIDTH} neurons",
+)
+run.finish(record_metrics, headline)
+
+# %% [markdown]
+# ## What to try next
+#
+# - Explain the first hidden layer, or a convolutional network's feature maps.
+# - Count how many latents a digit's prediction needs: zero all but the top few and watch the
+#   accuracy.
+# - Revive the dead latents with Gao et al.'s auxiliary loss, which asks the dead latents to
+#   rebuild what the live ones miss.
+# - Train longer or wider: Gao et al. find that the error falls as a power law in the number of
+#   latents and in compute.

@@ -1,0 +1,42 @@
+"""Recipe 15, interpretability: what its smoke run must show (tests/recipes/conftest.py runs it)."""
+
+ACTIVE = (4, 8, 16, 32)
+METHODS = ("sae", "pca", "ica", "dictionary")
+
+
+def test_the_classifier_learns_and_its_head_reads_the_layer_it_is_given(smoke_run):
+    metrics = smoke_run.metrics
+    assert metrics["classifier_accuracy"] > 0.8, metrics["classifier_accuracy"]
+    # The head on the layer's own activations is the classifier itself.
+    assert abs(metrics["layer_accuracy"] - metrics["classifier_accuracy"]) < 0.005
+
+
+def test_every_sparse_autoencoder_trains_and_a_larger_k_rebuilds_more(smoke_run):
+    metrics = smoke_run.metrics
+    for k in ACTIVE:
+        assert metrics[f"sae_{k}_last_epoch_loss"] < metrics[f"sae_{k}_first_epoch_loss"], k
+        assert 0 <= metrics[f"sae_{k}_dead"] <= 1024, k
+        for method in METHODS:
+            assert 0.0 <= metrics[f"{method}_{k}_fvu"] < 1.0, (method, k)
+            assert 0.0 <= metrics[f"{method}_{k}_accuracy"] <= 1.0, (method, k)
+        # FastICA rotates PCA's k-dimensional subspace: it rebuilds exactly as much.
+        assert abs(metrics[f"ica_{k}_fvu"] - metrics[f"pca_{k}_fvu"]) < 1e-3, k
+    for method in ("sae", "pca"):
+        fvu = [metrics[f"{method}_{k}_fvu"] for k in ACTIVE]
+        assert fvu == sorted(fvu, reverse=True), (method, fvu)
+
+
+def test_selectivity_is_measured_for_every_kind_of_unit(smoke_run):
+    metrics, headline = smoke_run.metrics, smoke_run.record["headline"]
+    for key in ("neurons", *METHODS):
+        assert 0.0 <= metrics[f"{key}_selectivity"] <= 1.0, key
+        assert metrics[f"{key}_firing"] >= 1, key
+        assert 0.0 <= metrics[f"{key}_one_digit_share"] <= 1.0, key
+    assert headline["metric"] == "sae_selectivity"
+    assert headline["baseline_metric"] == "neurons_selectivity"
+
+
+def test_the_record_holds_the_configuration_the_run_started_with(smoke_run):
+    config = smoke_run.record["config"]
+    assert config["seed"] == 42 and config["epochs"] == 20 and config["batch_size"] == 256
+    assert config["latents"] == 1024 and config["headline_active"] == 16
