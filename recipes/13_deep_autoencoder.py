@@ -52,7 +52,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@aa2be1a65a90e932630fbca240e94b9e70a4039f"
+        "aelib @ git+https://github.com/aebook/aebook@081f00115c7e167b0539b64e112df7c8a8bd0fdf"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
