@@ -38,7 +38,8 @@
 # neurons, and a top-k sparse autoencoder with 1,024 latents. Three questions: how much of the
 # layer the latents rebuild at each k, against PCA, FastICA and dictionary learning with as many
 # active components; whether the classifier still works on the rebuilt layer; and whether a
-# latent is more selective for one digit than a neuron is.
+# latent is more selective for one digit than a neuron is. No published figure compares: the
+# papers above explain language models with millions of latents, not a digit classifier.
 
 # %% [markdown]
 # ## Setup
@@ -143,7 +144,7 @@ inputs_train, inputs_test = (activations_train - mean) / scale, (activations_tes
 print(f"activations: train {inputs_train.shape}, test {inputs_test.shape}")
 
 # %% [markdown]
-# ## Build the sparse autoencoder
+# ## Build the model: a sparse autoencoder
 #
 # The encoder scores all 1,024 latents, keeps the k largest and sets the rest to zero; the
 # decoder adds up the kept latents' directions:
