@@ -18,7 +18,7 @@
 #
 # **Description:** Train a top-k sparse autoencoder on a classifier's hidden layer, and read what
 # the network computes from its latents instead of its neurons.<br>
-# **Accelerator:** none needed (the full profile took 3.8 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 3.6 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/15_interpretability.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
@@ -161,6 +161,7 @@ print(f"activations: train {inputs_train.shape}, test {inputs_test.shape}")
 
 
 # %%
+# NBVAL_CHECK_OUTPUT
 @keras.saving.register_keras_serializable(package="aebook")
 class TopK(keras.layers.Layer):
     """Keep the k largest values of each (batch, units) row, ReLU them, zero the others."""
