@@ -60,6 +60,12 @@ _TENSORFLOW_LOG_LINE = re.compile(
     r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler"
     r" flags\.)\s*"
 )
+# TensorFlow's Python logger notes, on stdout or stderr, that a tf.function was traced again: a
+# hint about speed, not a result (several recipes call predict() on many small models).
+_RETRACING_NOTICE = re.compile(
+    r"WARNING:tensorflow:\d+ out of the last \d+ calls to .* "
+    r"triggered tf\.function retracing\..*\s*"
+)
 # An absolute POSIX path: a slash not preceded by a word, a dot, "~", "$", ":" or another slash
 # (so URLs, "km/h", "$AELIB_DATA_DIR/x" and "~/.keras" do not count), then path characters.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.~$:/\\-])/[\w.+@-]+(?:/[\w.+@-]+)*/?")
@@ -265,10 +271,10 @@ def sanitize_notebook(notebook, root: str | Path = ".") -> bool:
     """Clean an executed notebook (an ``nbformat`` node) in place; True if anything changed.
 
     Drops papermill's injected-parameters cell when it only repeats the parameters cell (so a
-    notebook executed in place stays paired with its source), TensorFlow's C++ log lines from
-    stderr outputs (and outputs left empty), writes
-    absolute paths in outputs and metadata with ``neutral_paths`` and removes papermill's
-    ``input_path``, ``output_path`` and ``cwd``. Code and markdown are left alone.
+    notebook executed in place stays paired with its source), TensorFlow's C++ log lines and
+    retracing notices from stream outputs (and outputs left empty), writes absolute paths in
+    outputs and metadata with ``neutral_paths`` and removes papermill's ``input_path``,
+    ``output_path`` and ``cwd``. Code and markdown are left alone.
     """
     before = repr(notebook)
     notebook.cells = [
@@ -279,9 +285,12 @@ def sanitize_notebook(notebook, root: str | Path = ".") -> bool:
             continue
         outputs = []
         for output in cell.get("outputs", []):
-            if output.output_type == "stream" and output.name == "stderr":
+            if output.output_type == "stream":
+                noise = (_RETRACING_NOTICE,)
+                if output.name == "stderr":
+                    noise += (_TENSORFLOW_LOG_LINE,)
                 lines = output.text.splitlines(keepends=True)
-                kept = [line for line in lines if not _TENSORFLOW_LOG_LINE.fullmatch(line)]
+                kept = [line for line in lines if not any(rule.fullmatch(line) for rule in noise)]
                 if not "".join(kept).strip():
                     continue
                 output.text = "".join(kept)
