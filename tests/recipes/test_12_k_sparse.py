@@ -12,12 +12,10 @@ def test_the_autoencoder_trains_and_its_code_has_exactly_k_nonzeros(smoke_run):
         assert key in metrics, key
 
 
-def test_dictionary_learning_is_tuned_trained_and_codes_with_k_atoms(smoke_run):
+def test_dictionary_learning_is_trained_and_codes_with_k_atoms(smoke_run):
     metrics, k = smoke_run.metrics, smoke_run.record["config"]["active_units"]
     assert metrics["dictionary_max_nonzeros"] == k, metrics  # OMP stops at k atoms.
     assert metrics["dictionary_psnr"] > metrics["mean_image_psnr"] + 3.0, metrics
-    assert metrics["dictionary_alpha"] in (0.3, 0.6), metrics  # The smoke run's candidates.
-    assert 1 <= metrics["dictionary_passes"] <= 3, metrics
     # The paired difference and its interval are recorded for the headline.
     low, high = (metrics[f"k_sparse_minus_dictionary_psnr_{end}"] for end in ("low", "high"))
     assert low <= metrics["k_sparse_minus_dictionary_psnr"] <= high, metrics
@@ -28,8 +26,10 @@ def test_both_encodings_are_timed_and_every_heavy_step_is_a_phase(smoke_run):
     assert metrics["k_sparse_encode_seconds"] > 0 and metrics["dictionary_encode_seconds"] > 0
     ratio = metrics["dictionary_encode_seconds"] / metrics["k_sparse_encode_seconds"]
     assert abs(metrics["encode_speedup"] - ratio) < 1e-9, metrics
-    for phase in ("train", "dictionary_selection", "dictionary_training", "evaluate", "encode"):
+    for phase in ("train", "dictionary_training", "evaluate", "encode"):
         assert seconds[phase] > 0, phase
+    # The dictionary's settings were chosen outside the page (benchmarks/dictionary_search.py).
+    assert "dictionary_selection" not in seconds
 
 
 def test_the_headline_is_the_mean_psnr_over_seeds_against_dictionary_learning(smoke_run):
@@ -49,3 +49,4 @@ def test_the_record_holds_the_configuration_the_run_started_with(smoke_run):
     assert config["code_units"] == 256 and config["active_units"] == 25
     assert config["dictionary_images"] == 10_000 and config["dictionary_passes"] == 3
     assert config["dictionary_batch_size"] == 32 and config["epochs"] == 30
+    assert config["dictionary_alpha"] == 0.3
