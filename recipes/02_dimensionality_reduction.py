@@ -17,8 +17,8 @@
 # # Dimensionality reduction with an autoencoder
 #
 # **Description:** Squeeze MNIST digits into 2 or 4 numbers with a deep autoencoder, PCA, t-SNE
-# and UMAP, ask which codes still tell the digits apart, and measure what else each one gives.<br>
-# **Accelerator:** none needed (the full profile took 9.3 minutes on a 2-core CPU).<br>
+# and UMAP, and ask which codes still tell the digits apart.<br>
+# **Accelerator:** none needed (the full profile took 9.0 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/02_dimensionality_reduction.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
@@ -35,8 +35,10 @@
 # (van der Maaten and Hinton, 2008) or UMAP (McInnes, Healy and Melville, 2018), which place each
 # image near its nearest neighbours in pixel space. This recipe computes 2- and 4-number codes
 # with the autoencoder, PCA and UMAP, and 2-number codes with t-SNE, from the same training
-# digits; reads the test digits' codes out in two ways (the 5 nearest neighbours among the
-# training codes, and a linear classifier); then measures what the autoencoder gives besides.
+# digits, and reads the test digits' codes out in two ways: the 5 nearest neighbours among the
+# training codes, and a linear classifier. What the autoencoder gives besides its codes, a
+# decoder that draws any point of the map and an encoder that places new digits from its weights
+# alone, is the subject of [recipe 17](17_parametric_maps.ipynb).
 
 # %% [markdown]
 # ## Setup
@@ -71,13 +73,10 @@ import os
 # Keep TensorFlow's start-up notices out of the page; this must precede importing Keras.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import math
-import pickle
-import time
+import itertools
 import warnings
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 from sklearn.decomposition import PCA
@@ -86,7 +85,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from aelib import metrics, plots, results, runs, stats, tables
+from aelib import plots, results, runs, stats, tables
 
 # Without Jupyter's widgets, tqdm (which umap-learn imports) warns that it cannot draw a bar.
 with warnings.catch_warnings():
@@ -113,7 +112,6 @@ UMAP_NEIGHBOURS = 15  # umap-learn's documented defaults, not tuned here.
 UMAP_MIN_DIST = 0.1
 TSNE_PERPLEXITY = 30  # openTSNE's documented default, not tuned here.
 TSNE_TRAIN_SIZE = 20_000  # t-SNE is fitted on this many training digits, for time.
-INVERSE_DIGITS = 40  # umap-learn's inverse_transform is slow: it is timed on this many digits.
 HEADLINE_CODE_SIZE = 2
 
 # %%
@@ -145,15 +143,12 @@ seeds = [SEED + offset for offset in range(SEEDS if run.profile.name == "full" e
 # digits are scored once. t-SNE is fitted on a random subset of the training digits, for time.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 validation_start = len(x_all) * 9 // 10
 x_train, x_validation = x_all[:validation_start], x_all[validation_start:]
 y_train = y_all[:validation_start]
 flat_train, flat_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
-subset = np.random.default_rng(SEED).permutation(len(x_train))[:TSNE_TRAIN_SIZE]
-tsne_rows = np.sort(subset)
-
-# %%
-# NBVAL_CHECK_OUTPUT
+tsne_rows = np.sort(np.random.default_rng(SEED).permutation(len(x_train))[:TSNE_TRAIN_SIZE])
 print(f"x_train: (n, {', '.join(map(str, x_train.shape[1:]))}) {x_train.dtype}")
 print(f"labels: {sorted(set(y_train.tolist()))}")
 
@@ -162,9 +157,8 @@ print(f"labels: {sorted(set(y_train.tolist()))}")
 #
 # The deep model is recipe 13's, repeated here so that this page runs on its own:
 # Hinton and Salakhutdinov's shape with today's parts. ReLU layers of 512, 256 and 128 units
-# narrow the image down to a linear code, and the decoder mirrors them up to a sigmoid image. (A
-# ReLU on the code could switch a unit off for every image and waste part of an already tiny
-# code.)
+# narrow the image down to a linear code (a ReLU there could switch a unit off for every image),
+# and the decoder mirrors them up to a sigmoid image.
 
 
 # %%
@@ -188,35 +182,22 @@ def build_deep_autoencoder(latent_dim, widths=(512, 256, 128)):
     return autoencoder, encoder, decoder
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
-for size in CODE_SIZES:
-    _, encoder, decoder = build_deep_autoencoder(size)
-    print(f"code size {size}: {encoder.count_params():,} + {decoder.count_params():,} parameters")
-
 # %% [markdown]
 # ## Train
 #
-# Each autoencoder learns to rebuild its input $x$ (784 pixels in $[0, 1]$) from its own code,
-# minimising the binary cross-entropy per pixel between $x$ and the reconstruction
-# $\hat{x} = g(f(x))$, where $f$ is the encoder and $g$ the decoder:
-#
-# $$
-# \mathcal{L}(x, \hat{x}) = -\frac{1}{784} \sum_{i=1}^{784}
-#     \left[ x_i \log \hat{x}_i + (1 - x_i) \log (1 - \hat{x}_i) \right].
-# $$
-#
-# Each code size trains from every seed (its own initial weights and batch order), with Adam's
-# learning rate falling along a cosine to zero so that the short run ends with small steps.
+# Each autoencoder learns to rebuild its input from its own code, minimising the binary
+# cross-entropy per pixel between the image and its reconstruction, as in recipe 13. Each code
+# size trains from every seed (its own initial weights and batch order), with Adam's learning
+# rate falling along a cosine to zero so that the short run ends with small steps.
 
 # %%
 steps = run.epochs * -(-len(x_train) // run.batch_size)
-trained = {}  # (code size, seed) -> (autoencoder, encoder, decoder)
+encoders = {}  # (code size, seed) -> the trained encoder
 for size in CODE_SIZES:
     with run.phase(f"train_{size}"):
         for seed in seeds:
             keras.utils.set_random_seed(seed)
-            autoencoder, encoder, decoder = build_deep_autoencoder(size)
+            autoencoder, encoder, _ = build_deep_autoencoder(size)
             optimizer = keras.optimizers.Adam(
                 keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)
             )
@@ -230,7 +211,7 @@ for size in CODE_SIZES:
                 validation_data=(x_validation, x_validation),
                 verbose=0,
             ).history["val_loss"]
-            trained[size, seed] = (autoencoder, encoder, decoder)
+            encoders[size, seed] = encoder
             print(f"code size {size}, seed {seed}: validation loss {losses[-1]:.4f}")
 
 # %% [markdown]
@@ -242,20 +223,17 @@ for size in CODE_SIZES:
 # %%
 with run.phase("pca"):
     pca = PCA(max(CODE_SIZES), svd_solver="full").fit(flat_train)
-umap_models, umap_codes = {}, {}  # code size -> fitted model, (train codes, test codes)
+umap_codes = {}  # code size -> (train codes, test codes)
 for size in CODE_SIZES:
     with run.phase(f"umap_{size}"):
-        umap_models[size] = umap.UMAP(
+        reducer = umap.UMAP(
             n_neighbors=UMAP_NEIGHBOURS,
             min_dist=UMAP_MIN_DIST,
             n_components=size,
             random_state=SEED,
             n_jobs=1,  # A seeded UMAP runs on one thread anyway.
         )
-        umap_codes[size] = (
-            umap_models[size].fit_transform(flat_train),
-            umap_models[size].transform(flat_test),
-        )
+        umap_codes[size] = (reducer.fit_transform(flat_train), reducer.transform(flat_test))
 with run.phase("tsne"):
     tsne = openTSNE.TSNE(2, perplexity=TSNE_PERPLEXITY, random_state=SEED, n_jobs=1)
     tsne_embedding = tsne.fit(flat_train[tsne_rows])
@@ -269,7 +247,10 @@ with run.phase("tsne"):
 #
 # Two readouts, fitted on the training codes and scored on the test codes: a 5-nearest-neighbour
 # vote (do images of one digit lie close together?) and logistic regression on standardized
-# codes (do straight cuts separate them?). t-SNE's readouts are fitted on its subset.
+# codes (do straight cuts separate them?). t-SNE's readouts are fitted on its subset. The
+# autoencoder's numbers are the mean ± the standard deviation over its seeds; each baseline is
+# fitted once. Each difference is the autoencoder's accuracy minus a baseline's, paired seed by
+# seed, with its 95% interval over the seeds; an interval that covers zero is a tie.
 
 
 # %%
@@ -289,58 +270,43 @@ with run.phase("evaluate"):
     scores |= dict(zip(("tsne_2_knn_accuracy", "tsne_2_linear_accuracy"), readouts, strict=True))
     for size in CODE_SIZES:
         pca_codes = [pca.transform(flat)[:, :size] for flat in (flat_train, flat_test)]
-        # PCA rebuilds an image as the mean plus its code times the first `size` components.
-        rebuilt = pca_codes[1] @ pca.components_[:size] + pca.mean_
-        scores[f"pca_{size}_mse"] = metrics.mse(flat_test, np.clip(rebuilt, 0.0, 1.0))
         for method, (train_codes, codes) in (("pca", pca_codes), ("umap", umap_codes[size])):
             knn, linear = readout_accuracies(train_codes, codes, y_train)
             scores[f"{method}_{size}_knn_accuracy"] = knn
             scores[f"{method}_{size}_linear_accuracy"] = linear
             test_codes[method, size] = codes
-    for (size, _), (_, encoder, decoder) in trained.items():
+    for (size, _), encoder in encoders.items():
         train_codes, codes = (encoder.predict(x, verbose=0) for x in (x_train, x_test))
         test_codes.setdefault(("ae", size), codes)  # The first seed's.
-        values = dict(
-            zip(("knn", "linear"), readout_accuracies(train_codes, codes, y_train), strict=True)
-        )
+        knn, linear = readout_accuracies(train_codes, codes, y_train)
         # The same 5-NN among t-SNE's subset of training codes: what the subset costs.
-        values["subset_knn"] = readout_accuracies(
-            train_codes[tsne_rows], codes, y_train[tsne_rows]
-        )[0]
-        values["mse"] = metrics.mse(x_test, decoder.predict(codes, verbose=0))
+        nearest = KNeighborsClassifier(NEIGHBOURS).fit(train_codes[tsne_rows], y_train[tsne_rows])
+        values = {"knn": knn, "linear": linear, "subset_knn": nearest.score(codes, y_test)}
         for key, value in values.items():
             per_seed.setdefault((size, key), []).append(value)
     pixels = KNeighborsClassifier(NEIGHBOURS).fit(flat_train, y_train)
     scores["pixels_knn_accuracy"] = pixels.score(flat_test, y_test)
 for (size, key), values in per_seed.items():
-    name = f"ae_{size}_mse" if key == "mse" else f"ae_{size}_{key}_accuracy"
-    scores |= stats.record_metrics(name, stats.summarize(values))
-
-# %% [markdown]
-# The autoencoder's numbers are the mean ± the standard deviation over its seeds; each baseline
-# is fitted once. The last column is the reconstruction error (mean squared error per pixel) of
-# the two methods that rebuild an image from its code.
+    scores |= stats.record_metrics(f"ae_{size}_{key}_accuracy", stats.summarize(values))
 
 # %%
 NAMES = {"ae": "autoencoder", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
-def spread(values, scale=100, digits=1, unit="%"):
-    """'75.4 ± 0.5%': the mean ± the standard deviation of per-seed values, times `scale`."""
-    summary = stats.summarize(scale * np.asarray(values))
-    return f"{summary.mean:.{digits}f} ± {summary.std:.{digits}f}{unit}"
+def spread(accuracies):
+    """'75.4 ± 0.5%': the mean ± the standard deviation of per-seed accuracies, in percent."""
+    summary = stats.summarize(100 * np.asarray(accuracies))
+    return f"{summary.mean:.1f} ± {summary.std:.1f}%"
 
 
 rows = []
 for method, size in sorted(test_codes, key=lambda key: (key[1], list(NAMES).index(key[0]))):
     if method == "ae":
         cells = [spread(per_seed[size, key]) for key in ("knn", "linear")]
-        cells.append(spread(per_seed[size, "mse"], scale=1, digits=4, unit=""))
     else:
         cells = [f"{scores[f'{method}_{size}_{key}_accuracy']:.1%}" for key in ("knn", "linear")]
-        cells.append(f"{scores[f'pca_{size}_mse']:.4f}" if method == "pca" else "-")
     name = NAMES[method] + (f" ({len(seeds)} seeds)" if method == "ae" else "")
-    columns = ("code size", "method", "5-NN", "linear", "MSE")
+    columns = ("code size", "method", "5-NN", "linear")
     rows.append(dict(zip(columns, (size, name, *cells), strict=True)))
 display(Markdown(tables.markdown_table(rows)))
 print(f"5-NN on all 784 pixels: {scores['pixels_knn_accuracy']:.1%}")
@@ -349,19 +315,11 @@ print(
     f"digits as neighbours: {spread(per_seed[2, 'subset_knn'])}"
 )
 
-# %% [markdown]
-# Each difference below is the autoencoder's accuracy minus a baseline's, paired seed by seed,
-# with its 95% interval over the seeds; an interval that covers zero is a tie.
-
 # %%
 rows, verdicts = [], {}
-for size, readout, method in [
-    (size, readout, method)
-    for size in CODE_SIZES
-    for readout in ("knn", "linear")
-    for method in ("pca", "tsne", "umap")
-    if (method, size) in test_codes
-]:
+for size, readout, method in itertools.product(CODE_SIZES, ("knn", "linear"), NAMES):
+    if method == "ae" or (method, size) not in test_codes:
+        continue
     theirs = scores[f"{method}_{size}_{readout}_accuracy"]
     difference = stats.paired_difference(per_seed[size, readout], theirs)
     scores |= stats.record_metrics(
@@ -381,29 +339,28 @@ for size, readout, method in [
 display(Markdown(tables.markdown_table(rows)))
 
 # %%
-best = {
-    size: max(
-        (method for method in ("pca", "tsne", "umap") if (method, size) in test_codes),
-        key=lambda method: scores[f"{method}_{size}_knn_accuracy"],
-    )
-    for size in CODE_SIZES
+OUTCOMES = {
+    "loses": "{} wins",
+    "ties": "the autoencoder ties {}",
+    "wins": "the autoencoder beats {}",
 }
-OUTCOMES = {"loses": "{} wins the 5-NN readout", "ties": "the autoencoder ties {} in 5-NN"}
-OUTCOMES["wins"] = "the autoencoder beats {} in 5-NN"
-lines = [
-    f"- **{size} numbers**: {OUTCOMES[verdicts[size, 'knn', method]].format(NAMES[method])}, "
-    f"{scores[f'{method}_{size}_knn_accuracy']:.1%} against {spread(per_seed[size, 'knn'])}."
-    for size, method in best.items()
-]
-display(
-    Markdown("The strongest baseline in the 5-NN readout at each code size:\n\n" + "\n".join(lines))
-)
+best, lines = {}, []  # best: code size -> the strongest baseline in the 5-NN readout
+for size in CODE_SIZES:
+    rivals = [method for method in ("pca", "tsne", "umap") if (method, size) in test_codes]
+    best[size] = max(rivals, key=lambda method: scores[f"{method}_{size}_knn_accuracy"])
+    outcome = OUTCOMES[verdicts[size, "knn", best[size]]].format(NAMES[best[size]])
+    lines.append(
+        f"- **{size} numbers**: {outcome}, {scores[f'{best[size]}_{size}_knn_accuracy']:.1%} "
+        f"against {spread(per_seed[size, 'knn'])}."
+    )
+display(Markdown("The strongest baseline in 5-NN at each code size:\n\n" + "\n".join(lines)))
 
 # %% [markdown]
 # The neighbour embeddings optimise for what this readout asks: each digit's place in the map is
 # chosen to keep its nearest neighbours in pixel space near it. The autoencoder's code must also
 # let the decoder redraw the digit, and PCA keeps the two directions of greatest variance, along
-# which many digits overlap, as the next figure shows.
+# which many digits overlap, as the next figure shows. What the autoencoder gives in return, a
+# decoder and an encoder for new digits, [recipe 17](17_parametric_maps.ipynb) measures.
 
 # %% [markdown]
 # ### The codes in two dimensions
@@ -417,92 +374,6 @@ titles = {
 }
 plots.plot_latent_space(
     {titles[method]: test_codes[method, 2][:shown] for method in NAMES}, y_test[:shown]
-)
-
-# %% [markdown]
-# ### What the autoencoder gives that UMAP does not
-#
-# t-SNE and UMAP return coordinates; the autoencoder also returns two functions. Its decoder
-# turns any point of the plane into an image: here a grid of codes at evenly spaced percentiles
-# of the test digits' codes on each axis, decoded by the first seed's 2-number model.
-
-# %% mystnb={"figure": {"caption": "Digits decoded from a 12 by 12 grid of two-number codes; the rows and columns sit at evenly spaced percentiles (2nd to 98th) of the test digits' codes along each axis.", "name": "decoded-grid"}, "image": {"alt": "A 12 by 12 grid of decoded digits that change gradually from one cell to the next."}}
-autoencoder, encoder, decoder = trained[2, seeds[0]]
-percentiles = np.linspace(2, 98, 12)
-across, down = (np.percentile(test_codes["ae", 2][:, axis], percentiles) for axis in (0, 1))
-grid = np.stack(np.meshgrid(across, down[::-1]), axis=-1).reshape(-1, 2)
-digits = decoder.predict(grid, verbose=0).reshape(12, 12, 28, 28)
-figure, axis = plt.subplots(figsize=(6, 6))
-axis.imshow(digits.transpose(0, 2, 1, 3).reshape(12 * 28, 12 * 28), cmap="gray")
-axis.set_axis_off()
-plt.show()
-
-# %% [markdown]
-# umap-learn has an approximate inverse, `inverse_transform`, which optimises an image for each
-# code from the training digits whose codes lie near it; openTSNE has none. The encoder, in turn,
-# needs only its weights to place a new digit, where the transforms of UMAP and t-SNE search the
-# training digits for the new digit's neighbours and so keep them all. The cell times placing
-# the test digits and rebuilding the first of them from their codes, each after a warm-up call
-# that compiles what it needs (the timed phases include that), and weighs what each keeps to
-# place new digits: the encoder's weights, the fitted UMAP and t-SNE as `pickle` stores them.
-
-
-# %%
-def timed(function, inputs, warm_up):
-    """Seconds that function(inputs) takes after a warm-up call on `warm_up`; its result."""
-    function(warm_up)
-    start = time.perf_counter()
-    returned = function(inputs)
-    return time.perf_counter() - start, returned
-
-
-transforms = {  # method -> (the model it keeps, its map from flat images to codes)
-    "ae": (encoder, lambda flat: encoder(flat.reshape(-1, 28, 28, 1))),
-    "umap": (umap_models[2], umap_models[2].transform),
-    "tsne": (tsne_embedding, tsne_embedding.transform),
-}
-inverses = {"ae": decoder, "umap": umap_models[2].inverse_transform}
-inverse_digits = INVERSE_DIGITS if run.profile.name == "full" else 4
-COLUMNS = {
-    "embed_seconds": f"place {len(flat_test):,} test digits (s)",
-    "model_megabytes": "model kept (MB)",
-    "rebuild_seconds": f"rebuild {inverse_digits} digits (s)",
-    "rebuild_mse": "their MSE",
-}
-rows = []
-with run.phase("speed"):
-    for method, (model, transform) in transforms.items():
-        measured = {"embed_seconds": timed(transform, flat_test, flat_train[:100])[0]}
-        # The encoder's float32 weights; the fitted baselines as pickle stores them.
-        kept = 4 * model.count_params() if method == "ae" else len(pickle.dumps(model))
-        measured["model_megabytes"] = kept / 1e6
-        if method in inverses:
-            codes = test_codes[method, 2]
-            seconds, rebuilt = timed(inverses[method], codes[:inverse_digits], codes[:2])
-            rebuilt = np.clip(np.reshape(rebuilt, (inverse_digits, -1)), 0.0, 1.0)
-            measured["rebuild_seconds"] = seconds
-            measured["rebuild_mse"] = metrics.mse(flat_test[:inverse_digits], rebuilt)
-        scores |= {f"{method}_2_{key}": value for key, value in measured.items()}
-        row = {name: measured.get(key, math.nan) for key, name in COLUMNS.items()}
-        rows.append({"method": NAMES[method], **row})
-formats = dict(zip(COLUMNS.values(), (".2f", ".1f", ".3f", ".4f"), strict=True))
-display(Markdown(tables.markdown_table(rows, formats=formats)))
-
-# %%
-ae, umap_, tsne_ = (
-    {key: scores.get(f"{method}_2_{key}") for key in COLUMNS} for method in transforms
-)
-display(
-    Markdown(
-        f"The encoder places the {len(flat_test):,} test digits "
-        f"{umap_['embed_seconds'] / ae['embed_seconds']:.0f} times as fast as UMAP's transform and "
-        f"{tsne_['embed_seconds'] / ae['embed_seconds']:.0f} times as fast as t-SNE's, and keeps "
-        f"{ae['model_megabytes']:.1f} MB of weights where the fitted UMAP keeps "
-        f"{umap_['model_megabytes']:.1f} MB and t-SNE {tsne_['model_megabytes']:.1f} MB. UMAP's "
-        f"inverse takes {umap_['rebuild_seconds'] / ae['rebuild_seconds']:,.0f} times as long as "
-        f"the decoder; the mean squared error of its images is {umap_['rebuild_mse']:.4f}, the "
-        f"decoder's {ae['rebuild_mse']:.4f}, on the same {inverse_digits} test digits."
-    )
 )
 
 # %% [markdown]
@@ -535,8 +406,6 @@ print(f"{headline.baseline_label}: {scores[headline.baseline_metric]:.1%}")
 # %% [markdown]
 # ## What to try next
 #
-# - Train umap-learn's `ParametricUMAP`, which fits a Keras encoder to UMAP's objective: a
-#   network like this page's encoder, judged by UMAP's readout.
 # - Tune UMAP's `n_neighbors` and `min_dist` and t-SNE's perplexity on held-out training digits,
 #   and fit t-SNE on all of them.
 # - Add 8, 16 and 32 to `CODE_SIZES`, or train the seed's small classifier (two dense layers

@@ -18,21 +18,17 @@ def test_every_arm_reads_out_above_chance(smoke_run):
     assert 0.6 < metrics["pixels_knn_accuracy"] <= 1.0
 
 
-def test_the_autoencoder_trains_from_every_seed_and_rebuilds(smoke_run):
+def test_the_autoencoder_trains_from_every_seed(smoke_run):
     metrics = smoke_run.metrics
     for size in (2, 4):
-        for key in ("knn_accuracy", "linear_accuracy", "mse"):
+        for key in ("knn_accuracy", "linear_accuracy", "subset_knn_accuracy"):
             name = f"ae_{size}_{key}"
             # Mean, spread and 95% interval over the smoke profile's seeds.
             assert metrics[f"{name}_seeds"] == SMOKE_SEEDS, name
             assert metrics[f"{name}_std"] >= 0.0, name
             assert metrics[f"{name}_low"] <= metrics[name] <= metrics[f"{name}_high"], name
-        # Each code rebuilds the test digits better than a blank image would.
-        for method in ("ae", "pca"):
-            assert 0.0 < metrics[f"{method}_{size}_mse"] < 0.1, (method, size)
-    # PCA's components are nested: 4 numbers rebuild better than 2, and beat the mean image
-    # (MSE ~0.067).
-    assert metrics["pca_4_mse"] < metrics["pca_2_mse"] < 0.067, metrics
+    # The reconstruction errors and the speed, size and inverse measures moved to recipe 17.
+    assert not [key for key in metrics if "mse" in key or "seconds" in key or "bytes" in key]
     # t-SNE's 5-NN looks among its subset of training codes; the autoencoder's 5-NN was also
     # scored with that subset (in smoke the subset is the whole training split).
     assert 0.2 < metrics["ae_2_subset_knn_accuracy"] <= 1.0, metrics
@@ -60,21 +56,6 @@ def test_every_comparison_has_its_paired_interval(smoke_run):
             )
             assert math.isclose(metrics[name], ours - theirs, abs_tol=1e-9), name
             assert metrics[f"{name}_low"] <= metrics[name] <= metrics[f"{name}_high"], name
-
-
-def test_the_autoencoder_places_and_rebuilds_digits_faster_than_umap(smoke_run):
-    metrics = smoke_run.metrics
-    # The encoder is one pass through dense layers; UMAP and openTSNE search the training
-    # digits for each new digit's neighbours (by a margin of tens to hundreds of times).
-    for method in ("umap", "tsne"):
-        assert metrics["ae_2_embed_seconds"] < metrics[f"{method}_2_embed_seconds"], method
-    assert metrics["ae_2_rebuild_seconds"] < metrics["umap_2_rebuild_seconds"], metrics
-    assert 0.0 < metrics["ae_2_rebuild_mse"] < 0.1 and 0.0 < metrics["umap_2_rebuild_mse"] < 0.1
-    # The encoder keeps its float32 weights: 784*512 + 512*256 + 256*128 + 128*2 and biases.
-    assert math.isclose(metrics["ae_2_model_megabytes"], 4 * 566_402 / 1e6), metrics
-    # UMAP keeps the training digits (1,800 of 784 float32 pixels in smoke) and more.
-    assert metrics["umap_2_model_megabytes"] > 1_800 * 784 * 4 / 1e6, metrics
-    assert metrics["tsne_2_model_megabytes"] > 0.0, metrics
 
 
 def test_the_headline_is_against_the_strongest_baseline(smoke_run):
