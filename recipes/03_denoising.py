@@ -18,7 +18,7 @@
 #
 # **Description:** Train the Keras blog's convolutional autoencoder to remove Gaussian noise
 # from MNIST digits, and measure it against classical denoisers tuned on held-out training images.<br>
-# **Accelerator:** none needed (the full profile took 5.9 minutes on a 2-core CPU).<br>
+# **Accelerator:** none needed (the full profile took 3.0 minutes on a 2-core CPU).<br>
 # <a href="https://colab.research.google.com/github/aebook/aebook/blob/main/recipes/03_denoising.ipynb"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
 
 # %% [markdown]
@@ -60,8 +60,6 @@ import os
 # Keep TensorFlow's start-up notices out of the page; this must precede importing Keras.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import itertools
-
 import keras
 import numpy as np
 from IPython.display import Markdown, display
@@ -71,20 +69,26 @@ from sklearn.decomposition import PCA
 
 from aelib import metrics, plots, results, runs, tables
 
-# %% [markdown]
-# The parameters cell sets the run profile (`full`: the real MNIST, the numbers on this page;
-# `smoke`: seconds on a CPU with the embedded sample), the training and the noise. `runs.start`
-# seeds every random generator, loads the profile's share of the data and says what ran.
-
 # %% tags=["parameters"]
-PROFILE = "full"
+PROFILE = "full"  # full: real MNIST; smoke: seconds on a CPU with the embedded sample.
 SEED = 42
 EPOCHS = 4
 BATCH_SIZE = 16
 LEARNING_RATE = 2e-3
 NOISE_FACTOR = 0.5  # Standard deviation of the added noise, in pixel units (the blog's).
 NOISE_MEAN = 0.0
-TUNING_SIZE = 500  # Held-out training pairs on which the classical methods' settings are chosen.
+TUNING_SIZE = 500  # Held-out training pairs that fit the classical methods' de-bias.
+# The classical methods' settings, chosen on the same held-out training pairs by
+# benchmarks/denoiser_search.py from a grid of each (the appendix lists every setting tried).
+SETTINGS = {
+    "gaussian": {"sigma": 1.0},
+    "median": {"size": 3},
+    "total_variation": {"weight": 0.25},
+    "non_local_means": {"h": 0.3, "patch_size": 5, "patch_distance": 3},
+    "wavelet": {"sigma": 0.3, "mode": "soft", "wavelet": "db2", "wavelet_levels": 2},
+    "bilateral": {"sigma_color": 1.0, "sigma_spatial": 3.0, "win_size": 3},
+    "pca": {"components": 64},
+}
 
 # %%
 run = runs.start(
@@ -180,9 +184,6 @@ def build_denoiser():
 autoencoder = build_denoiser()
 autoencoder.summary()
 
-# %% [markdown]
-# These numbers must not drift between profiles.
-
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"{autoencoder.count_params():,} parameters, output {tuple(autoencoder.output.shape[1:])}")
@@ -199,11 +200,10 @@ print(f"{autoencoder.count_params():,} parameters, output {tuple(autoencoder.out
 # \qquad \hat{x} = g(f(\tilde{x})).
 # $$
 #
-# Batches of 16 at a learning rate of 2e-3 give this small model four times the updates per
-# epoch that batches of 64 would, which it needs more than extra epochs; the rate decays to zero
-# along a cosine, which settles the weights at the end of a short run. The time-to-quality
-# benchmark (`benchmarks/results/time_to_quality.md`) compares this schedule with the blog's
-# Adadelta on the same model. A tenth of the training pairs is kept aside for validation.
+# Batches of 16 give this small model four times the updates per epoch that batches of 64 would,
+# which it needs more than extra epochs, and Adam's rate decays to zero along a cosine, which
+# settles the weights at the end of a short run (the appendix's time-to-quality benchmark
+# compares this with the blog's Adadelta). A tenth of the training pairs is kept for validation.
 
 # %%
 steps_per_epoch = int(np.ceil(0.9 * len(x_train) / run.batch_size))
@@ -219,11 +219,6 @@ with run.phase("train"):
         shuffle=True,
         verbose=0,
     )
-validation_loss = history.history["val_loss"]
-print(
-    f"{len(validation_loss)} epochs in {run.seconds['train']:.0f} s, "
-    f"validation loss {validation_loss[0]:.4f} -> {validation_loss[-1]:.4f}"
-)
 
 # %%
 plots.plot_history({"denoiser": history}, title="Binary cross-entropy per pixel")
@@ -234,7 +229,7 @@ plots.plot_history({"denoiser": history}, title="Binary cross-entropy per pixel"
 # %% [markdown]
 # ## Evaluate
 #
-# ### Classical denoisers, de-biased and tuned on training images
+# ### Classical denoisers, de-biased on training images
 #
 # A classical denoiser averages the noise but keeps its bias, so its output sits on a grey
 # background. Each one here is followed by an affine de-bias, two numbers fitted by least squares
@@ -250,7 +245,8 @@ plots.plot_history({"denoiser": history}, title="Binary cross-entropy per pixel"
 # where $D_\theta$ is the denoiser with its settings $\theta$. The candidates are a Gaussian blur,
 # a median filter, four denoisers of scikit-image (total variation after Chambolle, 2004;
 # non-local means after Buades et al., 2005; BayesShrink wavelet shrinkage; a bilateral filter),
-# and the projection of the noisy image onto the leading principal components of *clean* digits.
+# and the projection of the noisy image onto the leading principal components of *clean* digits,
+# each at its settings $\theta$ in `SETTINGS`.
 
 
 # %%
@@ -266,52 +262,17 @@ def pca_projection(image, components):
     return ((image.ravel() - pca.mean_) @ basis.T @ basis + pca.mean_).reshape(image.shape)
 
 
-# Each candidate: its name, a denoiser of one 2-d image, and the grid of settings to try.
-candidates = {
-    "input": ("noisy input, de-biased", np.asarray, {}),  # The de-bias alone.
-    "gaussian": ("Gaussian blur", ndimage.gaussian_filter, {"sigma": (0.5, 0.75, 1.0, 1.5)}),
-    "median": ("median filter", ndimage.median_filter, {"size": (3, 5)}),
-    "total_variation": (
-        "total variation",
-        restoration.denoise_tv_chambolle,
-        {"weight": (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)},
-    ),
-    "non_local_means": (
-        "non-local means",
-        restoration.denoise_nl_means,
-        {"h": (0.2, 0.25, 0.3, 0.35), "patch_size": (3, 5), "patch_distance": (3,)},
-    ),
-    "wavelet": (
-        "wavelet shrinkage",
-        restoration.denoise_wavelet,
-        {
-            "sigma": (0.2, 0.3, 0.45),
-            "mode": ("soft", "hard"),
-            "wavelet": ("db2",),
-            "wavelet_levels": (2, 3),
-        },
-    ),
-    "bilateral": (
-        "bilateral filter",
-        restoration.denoise_bilateral,
-        {"sigma_color": (0.3, 0.6, 1.0), "sigma_spatial": (1.0, 3.0), "win_size": (3, 5)},
-    ),
-    "pca": ("PCA projection", pca_projection, {"components": (16, 24, 32, 48, 64, 96)}),
+# Each method: its name and a denoiser of one 2-d image, run at its settings in SETTINGS.
+methods = {
+    "input": ("noisy input, de-biased", np.asarray),  # The de-bias alone.
+    "gaussian": ("Gaussian blur", ndimage.gaussian_filter),
+    "median": ("median filter", ndimage.median_filter),
+    "total_variation": ("total variation", restoration.denoise_tv_chambolle),
+    "non_local_means": ("non-local means", restoration.denoise_nl_means),
+    "wavelet": ("wavelet shrinkage", restoration.denoise_wavelet),
+    "bilateral": ("bilateral filter", restoration.denoise_bilateral),
+    "pca": ("PCA projection", pca_projection),
 }
-
-
-def tune(denoiser, grid, noisy, clean):
-    """Try every combination of ``grid``'s settings; return the best by PSNR after de-bias."""
-    best = {"tuning_psnr": -np.inf}
-    for values in itertools.product(*grid.values()):
-        settings = dict(zip(grid, values, strict=True))
-        denoised = denoise_each(denoiser, noisy, **settings)
-        slope, intercept = np.polyfit(denoised.ravel(), clean.ravel(), deg=1)
-        score = metrics.psnr(clean, np.clip(slope * denoised + intercept, 0.0, 1.0))
-        if score > best["tuning_psnr"]:
-            best = {"settings": settings, "tuning_psnr": score}
-            best |= {"debias_slope": slope, "debias_intercept": intercept}
-    return best
 
 
 def describe(settings):
@@ -320,49 +281,44 @@ def describe(settings):
 
 
 # %% [markdown]
-# The settings and the de-bias are chosen on the last `TUNING_SIZE` training pairs, never on the
-# test set: Keras's `validation_split` kept them out of the autoencoder's training, and PCA is
-# fitted without them.
+# The de-bias is fitted on the last `TUNING_SIZE` training pairs, never on the test set: Keras's
+# `validation_split` kept them out of the autoencoder's training, and PCA is fitted without them.
+# The PSNR there also names the strongest classical method below, as it chose the settings.
 
 # %%
 held_out = len(x_train) // 10  # Keras's validation_split=0.1 kept the last tenth out of training.
 tuning_clean, tuning_noisy = (x[-min(TUNING_SIZE, held_out) :] for x in (x_train, x_train_noisy))
-with run.phase("tune"):
-    largest = max(candidates["pca"][2]["components"])
-    pca = PCA(largest, svd_solver="randomized", random_state=SEED)
+settings = {key: SETTINGS.get(key, {}) for key in methods}  # The de-bias alone has none.
+fitted = {}
+print(f"De-biased on {len(tuning_clean)} held-out training pairs:")
+with run.phase("debias"):
+    pca = PCA(settings["pca"]["components"], svd_solver="randomized", random_state=SEED)
     pca.fit(x_train[:-held_out].reshape(len(x_train) - held_out, -1))
-    chosen = {
-        key: tune(*candidate[1:], tuning_noisy, tuning_clean)
-        for key, candidate in candidates.items()
-    }
-print(f"Chosen on {len(tuning_clean)} held-out training pairs:")
-for key, best in chosen.items():
-    print(
-        f"  {candidates[key][0]}: {describe(best['settings'])}; {best['tuning_psnr']:.2f} dB "
-        f"after the de-bias a {best['debias_slope']:.2f}, b {best['debias_intercept']:+.2f}"
-    )
+    for key, (name, denoiser) in methods.items():
+        denoised = denoise_each(denoiser, tuning_noisy, **settings[key])
+        # The least-squares line from the denoised pixels to the clean ones: a and b.
+        slope, intercept = np.polyfit(denoised.ravel(), tuning_clean.ravel(), deg=1)
+        score = metrics.psnr(tuning_clean, np.clip(slope * denoised + intercept, 0.0, 1.0))
+        fitted[key] = {"tuning_psnr": score, "debias_slope": slope, "debias_intercept": intercept}
+        print(
+            f"  {name}: {describe(settings[key])}; {score:.2f} dB "
+            f"after the de-bias a {slope:.2f}, b {intercept:+.2f}"
+        )
 
 # %% [markdown]
 # ### Against the autoencoder, on the test digits
 #
-# Each method, at its chosen settings and de-bias, now denoises the test digits. Outputs are
-# compared with the clean images by the peak signal-to-noise ratio for pixels in [0, 1],
-# computed per image (capped at 60 dB) and averaged,
-#
-# $$
-# \mathrm{PSNR}(x, \hat{x}) = 10 \log_{10}
-# \frac{1}{\frac{1}{D} \sum_{i=1}^{D} (x_i - \hat{x}_i)^2} \ \text{dB},
-# $$
-#
+# Each method, at its settings and de-bias, now denoises the test digits. Outputs are compared
+# with the clean images by recipe 01's PSNR (computed per image, capped at 60 dB, and averaged)
 # and by SSIM (structural similarity, 1 for identical images), averaged over images.
 
 # %%
 with run.phase("evaluate"):
     names, outputs, scores = {"autoencoder": "denoising autoencoder"}, {}, {}
-    for key, (names[key], denoiser, _) in candidates.items():
-        denoised = denoise_each(denoiser, x_test_noisy, **chosen[key]["settings"])
+    for key, (names[key], denoiser) in methods.items():
+        denoised = denoise_each(denoiser, x_test_noisy, **settings[key])
         scores[key] = {"psnr_before_debias": metrics.psnr(x_test, np.clip(denoised, 0.0, 1.0))}
-        slope, intercept = chosen[key]["debias_slope"], chosen[key]["debias_intercept"]
+        slope, intercept = fitted[key]["debias_slope"], fitted[key]["debias_intercept"]
         outputs[key] = np.clip(slope * denoised + intercept, 0.0, 1.0)
     outputs["autoencoder"] = autoencoder.predict(x_test_noisy, batch_size=1024, verbose=0)
     for key, output in outputs.items():
@@ -373,7 +329,7 @@ with run.phase("evaluate"):
 
 columns = {"psnr_before_debias": "PSNR before de-bias (dB)", "psnr": "PSNR (dB)", "ssim": "SSIM"}
 rows = [
-    {"method": names[key], "settings": describe(chosen.get(key, {"settings": {}})["settings"])}
+    {"method": names[key], "settings": describe(settings.get(key, {}))}
     | {title: row.get(name, float("nan")) for name, title in columns.items()}
     for key, row in scores.items()
 ]
@@ -385,8 +341,8 @@ display(Markdown(tables.markdown_table(rows, formats=formats)))
 
 # %%
 # The strongest classical method is picked on the held-out training pairs, as its settings were.
-classical = [key for key in chosen if key != "input"]
-strongest = max(classical, key=lambda key: chosen[key]["tuning_psnr"])
+classical = [key for key in methods if key != "input"]
+strongest = max(classical, key=lambda key: fitted[key]["tuning_psnr"])
 ours, theirs = scores["autoencoder"], scores[strongest]
 margin = ours["psnr"] - theirs["psnr"]
 # The book trains several seeds where a margin is under 1 dB.
@@ -395,7 +351,7 @@ blog_test_loss = 0.0938  # The blog's val_loss after 100 epochs; it validated on
 display(
     Markdown(
         f"The strongest classical method on the held-out training pairs is the {names[strongest]} "
-        f"({describe(chosen[strongest]['settings'])}): {theirs['psnr']:.2f} dB on the test "
+        f"({describe(settings[strongest])}): {theirs['psnr']:.2f} dB on the test "
         f"digits, {theirs['psnr'] - theirs['psnr_before_debias']:+.2f} dB of it from the de-bias. "
         f"The denoising autoencoder scores {ours['psnr']:.2f} dB, {margin:+.2f} dB against it "
         f"(SSIM {ours['ssim']:.3f} against {theirs['ssim']:.3f}); at {'over' if wide else 'under'} "
@@ -410,8 +366,7 @@ display(
 # digits look like, but only as a flat subspace, which keeps the part of the noise that lies in
 # it; the autoencoder learns a curved description of digits from the noisy/clean pairs. The price
 # is generality: it knows MNIST digits and this noise, where a filter works on any image.
-
-# %% [markdown]
+#
 # ### What the denoisers output
 
 # %%
@@ -425,10 +380,9 @@ plots.show_image_rows(shown | {"autoencoder": outputs["autoencoder"], "clean": x
 # %% [markdown]
 # ## Record the results
 #
-# The metrics in `results/denoising.json`: `<method>_psnr` and `<method>_ssim` for each row of
-# the table (`input` is the de-bias alone); for the classical methods also `_psnr_before_debias`,
-# `_tuning_psnr`, `_debias_slope`, `_debias_intercept` and each numeric setting chosen
-# (`total_variation_weight`); `autoencoder_bce`; the training losses; and the headline.
+# `results/denoising.json` keeps every row of the table (`total_variation_psnr`, ...), each
+# de-bias with its held-out PSNR and numeric settings (`total_variation_debias_slope`,
+# `total_variation_weight`), the autoencoder's test cross-entropy, its losses and the headline.
 
 # %%
 record_metrics = {
@@ -438,19 +392,16 @@ record_metrics = {
 }
 for key, row in scores.items():
     record_metrics |= {f"{key}_{name}": value for name, value in row.items()}
-for key, best in chosen.items():
-    numbers = {name: value for name, value in best.items() if not isinstance(value, dict)}
-    numbers |= {
-        name: value for name, value in best["settings"].items() if not isinstance(value, str)
-    }
-    record_metrics |= {f"{key}_{name}": value for name, value in numbers.items()}
+for key, fit in fitted.items():
+    numeric = {name: value for name, value in settings[key].items() if not isinstance(value, str)}
+    record_metrics |= {f"{key}_{name}": value for name, value in (fit | numeric).items()}
 # The record also declares this recipe's row of the book's results table.
 headline = results.Headline(
     title="Denoising",
     metric="autoencoder_psnr",
     label="the Keras blog's denoising autoencoder, PSNR (dB)",
     baseline_metric=f"{strongest}_psnr",
-    baseline_label=f"{names[strongest]} ({describe(chosen[strongest]['settings'])}), de-biased",
+    baseline_label=f"{names[strongest]} ({describe(settings[strongest])}), de-biased",
 )
 run.finish(record_metrics, headline)
 
