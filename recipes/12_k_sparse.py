@@ -74,6 +74,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from aelib import metrics, plots, results, runs, stats, tables
 
+# Keras 3.10 (Colab's) warns when a reloaded model is called on a bare array; the call is right.
+warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+
 # %% [markdown]
 # The profile (`full`: real MNIST; `smoke`: seconds) and the settings. `runs.start` seeds every
 # random generator, loads the profile's share of the data and says what ran.
