@@ -133,3 +133,11 @@ def test_static_sentences_about_a_run_still_hold_for_its_record():
     # 10: "the code density lifts both models by about as much".
     lifts = [anomaly[f"{m}_sum_auc_mean"] - anomaly[f"{m}_auc_mean"] for m in ("ae", "pca")]
     assert min(lifts) > 0 and abs(lifts[0] - lifts[1]) < 0.01, lifts
+    # 17, of recipe 02's run: "t-SNE ... and UMAP ... keep the digit classes apart better than a
+    # deep autoencoder's code", "recipe 02 finds that [PCA's] plane mixes the digit classes", and
+    # UMAP is "the neighbour embedding that keeps the classes apart best in recipe 02".
+    reduction = _metrics("dimensionality_reduction")
+    for method in ("tsne", "umap"):
+        assert reduction[f"ae_2_minus_{method}_2_knn_accuracy_high"] < 0, method
+    assert reduction["pca_2_knn_accuracy"] < min(0.5, reduction["ae_2_knn_accuracy_low"])
+    assert reduction["umap_2_knn_accuracy"] > reduction["tsne_2_knn_accuracy"]
