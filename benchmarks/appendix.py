@@ -24,6 +24,7 @@ SECTIONS = (
         "--learning-rate 0.01 (one row per call; --help lists the settings)",
     ),
     ("dictionary_search.md", "AELIB_DATA_DIR=... python -m benchmarks.dictionary_search"),
+    ("anomaly_search.md", "AELIB_DATA_DIR=... python -m benchmarks.anomaly_search"),
     ("denoiser_search.md", "AELIB_DATA_DIR=... python -m benchmarks.denoiser_search"),
 )
 
@@ -34,9 +35,10 @@ measurements behind those choices: how long each recipe's configuration takes to
 final quality of the seed text's own training recipe on the same model and data, and how
 mixed precision and XLA change the speed of each model on a GPU, and the trials behind recipe
 12's k-sparse autoencoder. Recipe 12's baseline, dictionary learning, has its settings chosen
-on held-out training images in a section of its own, and so do the classical denoisers that
-recipe 03 measures its denoising autoencoder against. Each section is a report that a script in
-`benchmarks/` wrote, and names the command that measures it again.
+on held-out training images in a section of its own, and so do the detectors of recipe 10's
+anomaly detection. The classical denoisers that recipe 03 measures its denoising autoencoder
+against have their settings chosen the same way. Each section is a report that
+a script in `benchmarks/` wrote, and names the command that measures it again.
 """
 
 

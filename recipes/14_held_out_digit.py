@@ -80,8 +80,9 @@ SEED = 42
 EPOCHS = 4  # Nine digits give about 48,600 training images per epoch.
 BATCH_SIZE = 64
 CODE_SIZE = 16  # Numbers per image in the autoencoder's code, as in recipe 10.
-# The settings recipe 10 chose on its held-out images (tests/recipes/test_14_held_out_digit.py
-# checks them against its record): mixture sizes, PCA's components, the neighbours counted.
+# The settings chosen for recipe 10 on held-out training images by benchmarks/anomaly_search.py
+# (tests/recipes/test_14_held_out_digit.py checks them against its report): mixture sizes, PCA's
+# components, the neighbours counted.
 GAUSSIANS = 32
 PCA_COMPONENTS = 32
 PCA_GAUSSIANS = 32

@@ -51,16 +51,11 @@ def test_the_autoencoder_is_summarized_over_its_seeds(smoke_run):
         assert metrics[f"{name}_auc_mean_low"] <= difference <= metrics[f"{name}_auc_mean_high"]
 
 
-def test_every_setting_is_chosen_from_its_grid(smoke_run):
+def test_no_setting_is_chosen_on_the_page(smoke_run):
     metrics = smoke_run.metrics
-    # The settings chosen on held-out training images come from the grids the page lists.
-    assert metrics["ae_density_gaussians"] in (4, 16, 32)
-    assert metrics["ae_sum_gaussians"] in (4, 16, 32)
-    for detector in ("pca", "pca_relative", "pca_density", "pca_sum"):
-        assert metrics[f"{detector}_components"] in (16, 32, 64), detector
-    assert metrics["pca_sum_gaussians"] in (4, 16, 32)
-    assert metrics["knn_neighbours"] in (1, 5, 25)
-    assert metrics["ocsvm_gamma_factor"] in (1, 4)
+    # The settings come from the parameters cell (tests/test_anomaly_search.py checks them
+    # against benchmarks/results/anomaly_search.md), so the record holds no choices of its own.
+    assert not [key for key in metrics if key.endswith(("_gaussians", "_components"))]
 
 
 def test_the_record_holds_the_configuration_the_run_started_with(smoke_run):
