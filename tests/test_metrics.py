@@ -206,3 +206,33 @@ def test_psnr_y_refuses_what_it_cannot_measure(shape, shave, message):
     images = np.zeros(shape)
     with pytest.raises(ValueError, match=message):
         metrics.psnr_y(images, images, shave=shave)
+
+
+def test_frechet_distance_of_shifted_gaussians_is_the_squared_shift():
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((4000, 5))
+    assert metrics.frechet_distance(features, features) == pytest.approx(0.0, abs=1e-6)
+    shifted = features + np.array([3.0, 0.0, 0.0, 0.0, 0.0])
+    assert metrics.frechet_distance(shifted, features) == pytest.approx(9.0, rel=1e-6)
+    # Scaling one feature by 2 adds (2 - 1)^2 times its variance, 1 here.
+    scaled = features * np.array([2.0, 1.0, 1.0, 1.0, 1.0])
+    assert metrics.frechet_distance(scaled, features) == pytest.approx(1.0, abs=0.1)
+    other = rng.standard_normal((3000, 5))
+    assert metrics.frechet_distance(features, other) == pytest.approx(
+        metrics.frechet_distance(other, features), rel=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("features", "reference", "message"),
+    [
+        (np.zeros((5, 3)), np.zeros((5, 4)), "columns"),
+        (np.zeros((1, 3)), np.zeros((5, 3)), "n >= 2"),
+        (np.zeros(5), np.zeros((5, 1)), "shaped"),
+        (np.full((5, 3), np.nan), np.zeros((5, 3)), "NaN"),
+        ("abc", np.zeros((5, 3)), "numeric"),
+    ],
+)
+def test_frechet_distance_refuses_what_it_cannot_measure(features, reference, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.frechet_distance(features, reference)

@@ -42,6 +42,9 @@ QUOTED = {
         "0.962": "Gong et al. (ICCV 2019), plain autoencoder",
         "30": "Gong et al.'s share of anomalies in resampled test sets",
     },
+    "09_compression": {
+        "6.1": "the appendix section of Ballé et al. (2018) with the factorized density",
+    },
     "19_thin_digits": {"0.5": "the AUC of a coin toss"},
 }
 
@@ -134,6 +137,30 @@ def test_static_sentences_about_a_run_still_hold_for_its_record():
     # 10: "the code density lifts both models by about as much".
     lifts = [anomaly[f"{m}_sum_auc_mean"] - anomaly[f"{m}_auc_mean"] for m in ("ae", "pca")]
     assert min(lifts) > 0 and abs(lifts[0] - lifts[1]) < 0.01, lifts
+    # 09: "ahead of all five classical codecs at its lowest rates, and each of them takes the
+    # lead at a higher rate"; "fewer bits than JPEG, WebP, JPEG 2000 and JPEG XL, and more than
+    # AVIF"; "whole files favour it far more".
+    from aelib import compression
+
+    codec = _metrics("compression")
+
+    def curve(key):
+        count = sum(1 for name in codec if re.fullmatch(rf"{key}_\d+_psnr", name))
+        return [
+            {"bpp": codec[f"{key}_{i}_bpp"], "PSNR": codec[f"{key}_{i}_psnr"]} for i in range(count)
+        ]
+
+    for key in ("jpeg", "webp", "jpeg_2000", "avif", "jpeg_xl"):
+        ahead, _, _, changes = compression.lead_changes(curve("codec"), curve(key))
+        assert ahead and len(changes) >= 1, key
+        streams = codec[f"bd_rate_vs_{key}_percent"]
+        assert (streams > 0) == (key == "avif"), (key, streams)
+        assert codec[f"bd_rate_files_vs_{key}_percent"] < streams, key
+    # 09: "At the two smallest rate weights a handful of latents fall outside the coder's
+    # alphabet and are clipped" (a handful: under one in 10,000 of the 10,000 x 512 latents).
+    points = [(codec[f"codec_{i}_lambda"], codec[f"codec_{i}_clipped_latents"]) for i in range(6)]
+    clipped = [count for _, count in sorted(points)]
+    assert not any(clipped[2:]) and 0 < max(clipped[:2]) < 512, clipped
     # 17, of recipe 02's run: "t-SNE ... and UMAP ... keep the digit classes apart better than a
     # deep autoencoder's code", "recipe 02 finds that [PCA's] plane mixes the digit classes", and
     # UMAP is "the neighbour embedding that keeps the classes apart best in recipe 02".
