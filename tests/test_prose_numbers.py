@@ -34,7 +34,10 @@ QUOTED = {
         weight: "ITU-R BT.601 luma weights, as MATLAB's rgb2ycbcr applies them"
         for weight in ("65.481", "128.553", "24.966")
     },
-    "08_pretext": {"9.6": "section 9.6 of seed 003"},
+    "08_pretext": {
+        "9.6": "section 9.6 of seed 003",
+        "1.06": "Rasmus et al. 2015: ladder network (MLP), MNIST test error with 100 labels",
+    },
     "10_anomaly_detection": {
         "0.5": "the AUC of a coin toss",
         "1.0": "the AUC of a perfect ranking",
