@@ -41,11 +41,9 @@
 # ```
 #
 # Each $\lambda$ gives one point of a *rate-distortion curve*: PSNR ($10 \log_{10} 1/D$, pixels
-# in $[0, 1]$) against bpp. Every byte the decoder needs counts; its weights do not.
-#
-# Rates are counted alike for all six codecs: each photo is a whole file, and its *stream* is
-# that file less the bytes that every file of one codec and setting holds at the same place (the
-# tables of JPEG, the boxes of AVIF's container), which a store of such photos keeps once.
+# in $[0, 1]$) against bpp. Every byte the decoder needs counts; its weights do not. For every
+# codec alike, a photo's *stream* is its file less the bytes that all files of one codec and
+# setting hold at the same place (JPEG's tables, AVIF's boxes), which a store keeps once.
 
 # %% [markdown]
 # ## Setup
@@ -263,12 +261,12 @@ with run.phase("train"):
 # %% [markdown]
 # ## Evaluate
 #
-# Each codec's prior becomes integer tables once; `compression.write_latents` range-codes a
-# photo's latents under them with `constriction`, behind a short header (grid size, payload
-# length, a CRC-32, the tables' identity), and `read_latents` reads each file back or refuses it.
-# The *model* rate is what the tables predict, $-\log_2 p$ summed; the stream adds the coder's
-# last word and the header's varying bytes. At the two smallest rate weights a handful of
-# latents fall outside the coder's alphabet and are clipped to it (the record counts them).
+# Each prior becomes integer tables once; `compression.write_latents` range-codes a photo's
+# latents under them (`constriction`) behind a header of grid size, length, CRC-32 and the
+# tables' identity, and `read_latents` reads the file back or refuses it. The *model* rate,
+# $-\log_2 p$ summed, leaves out the coder's last word and the header. At the two smallest
+# weights a handful of latents fall outside `-TAIL`..`TAIL` and are clipped (the record has
+# the counts).
 
 # %%
 points, examples, files, coded = {}, {}, {}, {}
@@ -343,10 +341,8 @@ axes[1].legend([*curves, "mean photo"], fontsize="small")
 plt.show()
 
 # %% [markdown]
-# *PSNR against bpp, streams (left) and whole files (right): the learned codec (a point per
-# $\lambda$), the five classical codecs, the mean photo; up and left is better.* The *Bjontegaard
-# delta rate* is the mean bit difference at equal PSNR (negative: fewer bits), and the learned
-# codec's lead changes sign where its curve crosses another's.
+# *PSNR against bpp, streams (left) and whole files (right), a point per $\lambda$ or setting;
+# up and left is better.* The *Bjontegaard delta rate* is the mean bit difference at equal PSNR.
 
 
 # %%
@@ -367,13 +363,11 @@ for name in compression.CODECS:
 display(Markdown(tables.markdown_table(rows)))
 
 # %% [markdown]
-# Counted as streams, the learned codec is ahead of all five classical codecs at its lowest rates,
-# and each of them takes the lead at a higher rate (last column). Averaged over the common PSNR
-# range, it needs fewer bits than JPEG, WebP, JPEG 2000 and JPEG XL, and more than AVIF. Its curve
-# flattens where theirs keep climbing: a 4x4 grid of 32 channels under one factorized prior,
-# trained for minutes on a CPU, caps what more bits can buy. Whole files favour it far more, since
-# its header is a few bytes against hundreds for JPEG's tables or AVIF's container; the streams
-# are the fair count, and the headline reads them at JPEG's own setting nearest 0.5 bpp.
+# As streams, the learned codec leads all five at its lowest rates and each overtakes it higher up
+# (last column); on average it needs fewer bits than all but AVIF. Its curve flattens where theirs
+# climb: a 4x4 grid of 32 channels under one factorized prior, trained for minutes, is the likely
+# cap. Whole files favour it far more (its header is bytes, JPEG's tables and AVIF's boxes are
+# hundreds); streams are the fair count, read at JPEG's own setting nearest 0.5 bpp.
 
 # %%
 nearest = {name: min(curves[name], key=lambda point: abs(point["bpp"] - 0.5)) for name in curves}
