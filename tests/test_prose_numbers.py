@@ -49,6 +49,10 @@ QUOTED = {
         "6.1": "the appendix section of Ballé et al. (2018) with the factorized density",
     },
     "19_thin_digits": {"0.5": "the AUC of a coin toss"},
+    "20_vq_vae": {
+        "4.67": "van den Oord et al. (2017): VQ-VAE on CIFAR-10, bits per dimension",
+        "4.51": "van den Oord et al. (2017): continuous VAE on CIFAR-10, bits per dimension",
+    },
     "21_masked_autoencoder": {
         "75": "He et al. (2022): the share of patches masked",
         "87.8": "He et al. (2022): fine-tuned ViT-Huge, ImageNet-1K top-1 accuracy",
