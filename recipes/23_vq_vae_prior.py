@@ -57,7 +57,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@081f00115c7e167b0539b64e112df7c8a8bd0fdf"
+        "aelib @ git+https://github.com/aebook/aebook@56cea42d6a9c0ab3d71e19072a841a93b4502152"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
