@@ -87,6 +87,7 @@ from aelib import plots, results, runs, stats, tables
 
 # %% tags=["parameters"]
 PROFILE = "full"
+SEED = 0  # Seeds the pretraining, the random encoder and PCA, which every seed shares.
 SEEDS = 10  # Labelled subsets (and fine-tuning starts) per budget.
 LABEL_BUDGETS = (100, 1000, 60000)
 PRETEXT_EPOCHS = 5  # Denoising epochs over all the training images, no labels.
@@ -108,7 +109,7 @@ CODE_SIZE = 32
 run = runs.start(
     "pretext",
     PROFILE,
-    seed=0,
+    seed=SEED,
     dataset="mnist",
     epochs=PRETEXT_EPOCHS,
     batch_size=PRETEXT_BATCH_SIZE,

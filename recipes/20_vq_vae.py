@@ -103,7 +103,12 @@ VAE_WEIGHTS = (1.0, 0.1)  # KL weights of the VAE: 1 is the VAE proper; 0.1 buys
 
 # %%
 run = runs.start(
-    "vq_vae", PROFILE, seed=SEED, dataset="mnist", epochs=EPOCHS, batch_size=BATCH_SIZE
+    "vq_vae",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
 )
 x_train, x_test = run.x_train, run.x_test
 full = run.profile.name == "full"

@@ -99,7 +99,12 @@ SAMPLES = 2000  # Generated digits per model and seed (200 in the smoke profile)
 
 # %%
 run = runs.start(
-    "vq_vae_prior", PROFILE, seed=SEED, dataset="mnist", epochs=EPOCHS, batch_size=BATCH_SIZE
+    "vq_vae_prior",
+    PROFILE,
+    seed=SEED,
+    dataset="mnist",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
 )
 x_train, y_train, x_test, y_test = run.x_train, run.y_train, run.x_test, run.y_test
 full = run.profile.name == "full"
