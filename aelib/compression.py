@@ -50,50 +50,25 @@ QUALITIES = {"JPEG": (1, 95), "WebP": (0, 100), "JPEG 2000": (1, 99), "AVIF": (0
 QUALITIES["JPEG XL"] = (0, 100)
 """Each codec's lowest and highest ``quality`` (for JPEG 2000, the target PSNR in dB)."""
 
+# The largest side each format stores (VP8, WebP's lossy bitstream, keeps 14 bits a side).
 _MAX_SIDE = {"JPEG": 65500, "WebP": 16383, "JPEG 2000": 65535, "AVIF": 65535, "JPEG XL": 65535}
-
-# A lossy WebP file is a RIFF container ("RIFF", size, "WEBP") around one "VP8 " chunk
-# (name, size, payload): 20 bytes that only frame the VP8 bitstream.
-_WEBP_CONTAINER_BYTES = 20
-_WEBP_MAX_SIDE = 16383  # VP8 stores each side in 14 bits.
 
 
 def webp_round_trip(images, quality: int) -> tuple[np.ndarray, np.ndarray]:
     """Save each (n, h, w, 3) RGB image in [0, 1] as lossy WebP with Pillow, and read it back.
 
     Returns the decoded images (same shape, float32 in [0, 1]) and each image's VP8 bitstream
-    size in bytes: the file less its 20-byte RIFF container, which holds nothing but the file's
-    type and length. The bitstream keeps its own frame header (image size, coding modes).
+    size in bytes (the "VP8 " chunk's size field): the file less its 20-byte RIFF container,
+    which holds nothing but the file's type and length. The bitstream keeps its own frame header
+    (image size, coding modes).
     ``quality`` is Pillow's 0 (smallest) to 100; other settings are Pillow's defaults.
     """
-    import io
-
-    from PIL import Image
-
-    shape = np.shape(images)
-    if len(shape) != 4 or shape[-1] != 3:
-        raise ValueError(f"WebP needs RGB images shaped (n, h, w, 3), got {shape}.")
-    # The checks JPEG's round trip makes: float, finite, in [0, 1] (0-255 pixels are refused).
-    images = baselines._check_images(images)
-    if max(images.shape[1:3]) > _WEBP_MAX_SIDE:
-        raise ValueError(
-            f"WebP images are at most {_WEBP_MAX_SIDE} pixels a side, got images shaped "
-            f"{images.shape}."
-        )
-    baselines._check_integer(quality, "quality", 0, 100)
-    quality = int(quality)
-    pixels = np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
-    decoded = np.empty_like(images)
-    stream_bytes = np.empty(len(images), dtype=np.int64)
-    for index, image in enumerate(pixels):
-        buffer = io.BytesIO()
-        Image.fromarray(image).save(buffer, format="WEBP", quality=quality)
-        encoded = buffer.getvalue()
+    decoded, files = encode_files(images, "WebP", quality)
+    stream_bytes = np.empty(len(files), dtype=np.int64)
+    for index, encoded in enumerate(files):
         if encoded[12:16] != b"VP8 ":
             raise ValueError(f"Pillow wrote a {encoded[12:16]!r} chunk, not a simple lossy WebP.")
         stream_bytes[index] = int.from_bytes(encoded[16:20], "little")
-        with Image.open(io.BytesIO(encoded)) as reader:
-            decoded[index] = np.asarray(reader.convert("RGB"), dtype=np.float32) / 255.0
     return decoded, stream_bytes
 
 
