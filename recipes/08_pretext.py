@@ -66,7 +66,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@50e19659d51d2a749f3ea0f331bedec85e8a8195"
+        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
