@@ -209,3 +209,54 @@ def test_jpeg_refuses_images_out_of_range_and_accepts_numpy_quality():
         baselines.jpeg_round_trip(np.full((1, 8, 8, 3), 1.2), 50)
     decoded, _, _ = baselines.jpeg_round_trip(np.full((1, 8, 8, 3), 0.5), np.int64(50))
     assert abs(float(decoded.mean()) - 0.5) < 0.01
+
+
+def _two_prototype_images(count=400, seed=0):
+    """Binary 4x4 images drawn from two clear prototypes with 5% of their pixels flipped."""
+    rng = np.random.default_rng(seed)
+    prototypes = np.array([[1] * 8 + [0] * 8, [0] * 8 + [1] * 8], dtype=float)
+    images = prototypes[rng.integers(0, 2, count)]
+    flips = rng.random(images.shape) < 0.05
+    return np.abs(images - flips).reshape(count, 4, 4, 1)
+
+
+def test_one_bernoulli_component_is_the_smoothed_mean_image_in_closed_form():
+    images = _two_prototype_images()
+    mixture = baselines.bernoulli_mixture(images, components=1, iterations=3)
+    pixels = images.reshape(len(images), -1)
+    means = (pixels.sum(axis=0) + 1.0) / (len(pixels) + 2.0)
+    expected = -(pixels @ np.log(means) + (1 - pixels) @ np.log1p(-means))
+    np.testing.assert_allclose(mixture.means[0], means)
+    np.testing.assert_allclose(mixture.negative_log_likelihood(images), expected)
+
+
+def test_two_components_find_the_two_prototypes_and_explain_the_images_better():
+    images = _two_prototype_images()
+    held_out = _two_prototype_images(seed=1)
+    one = baselines.bernoulli_mixture(images, components=1).negative_log_likelihood(held_out)
+    two = baselines.bernoulli_mixture(images, components=2).negative_log_likelihood(held_out)
+    # Each prototype pixel is right 95% of the time: about 16 * 0.199 nats per image, against
+    # 16 * log 2 for a pixel that is ink half the time.
+    assert two.mean() < 16 * 0.25 < one.mean(), (two.mean(), one.mean())
+    found = baselines.bernoulli_mixture(images, components=2).means.round()
+    assert sorted(map(tuple, found)) == [(0.0,) * 8 + (1.0,) * 8, (1.0,) * 8 + (0.0,) * 8]
+
+
+@pytest.mark.parametrize(
+    ("images", "components", "message"),
+    [
+        (np.full((10, 4), 0.5), 2, "only 0s and 1s"),
+        (np.zeros((10, 4)), 11, "components must be an integer from 1 to 10"),
+        (np.zeros((10, 4)), 0, "components must be an integer from 1 to 10"),
+        (np.full((10, 4), np.nan), 2, "images"),
+    ],
+)
+def test_bernoulli_mixture_refuses_what_it_cannot_fit(images, components, message):
+    with pytest.raises(ValueError, match=message):
+        baselines.bernoulli_mixture(images, components=components)
+
+
+def test_bernoulli_mixture_refuses_images_of_another_size():
+    mixture = baselines.bernoulli_mixture(np.zeros((10, 4)), components=2)
+    with pytest.raises(ValueError, match="images have 9 pixels each; the mixture was fitted on 4"):
+        mixture.negative_log_likelihood(np.zeros((3, 9)))
