@@ -46,7 +46,8 @@
 # $\exp(\tfrac{1}{2} \log \sigma^2)$ belongs: it is quoted here, not ranked against. And a
 # Bernoulli decoder scoring grey-level pixels is not a likelihood of those images (Loaiza-Ganem &
 # Cunningham, 2019), so these nats compare the models of this page with each other; the papers'
-# figures are on binarized MNIST (Burda et al., 2016: 86.76 nats for a one-layer VAE).
+# figures are on binarized MNIST (Burda et al., 2016: 86.76 nats for a one-layer VAE), and
+# [recipe 24](24_vae_likelihood.ipynb) measures a VAE's likelihood the way they do.
 
 # %% [markdown]
 # ## Setup
@@ -360,6 +361,7 @@ print(f"the seed's VAE {ours:.1f} nats per test digit, no code {baseline:.1f}")
 # - Give the code 16 dimensions instead of 2: the KL term grows, the reconstruction term falls by
 #   much more and the samples become sharper; a dimension left unused keeps a KL near 0.
 # - Swap the dense layers for keras.io's convolutional encoder and decoder (slower on a CPU).
-# - Tighten the bound by importance sampling (Burda et al., 2016): the log of the mean of
+# - Tighten the bound by importance sampling (Burda et al., 2016), as
+#   [recipe 24](24_vae_likelihood.ipynb) does: the log of the mean of
 #   $p(x \mid z_i)\, p(z_i) / q(z_i \mid x)$ over k codes from $q(z \mid x)$ tends to $\log p(x)$.
 # - Weight the KL term by beta (a beta-VAE), or condition the decoder on the label.
