@@ -172,6 +172,19 @@ def test_static_sentences_about_a_run_still_hold_for_its_record():
     points = [(codec[f"codec_{i}_lambda"], codec[f"codec_{i}_clipped_latents"]) for i in range(6)]
     clipped = [count for _, count in sorted(points)]
     assert not any(clipped[2:]) and 0 < max(clipped[:2]) < 512, clipped
+    # 15: "the sparse autoencoder and dictionary learning are close" at the headline's k.
+    sparse = _metrics("interpretability")
+    assert abs(sparse["sae_16_fvu"] - sparse["dictionary_16_fvu"]) < 0.002
+    # 24: "The held-out nats still fall at 200 components, the largest candidate".
+    likelihood = _metrics("vae_likelihood")
+    assert likelihood["mixture_components"] == 200
+    # 04: the skips "add little" next to the chroma target; "what the seed's RGB target loses is
+    # mostly brightness: its photos are blurred, which RGB PSNR and SSIM punish".
+    colour = _metrics("colorization")
+    target = colour["seed_chroma_chroma_psnr"] - colour["seed_rgb_chroma_psnr"]
+    assert 0 < colour["unet_chroma_psnr"] - colour["seed_chroma_chroma_psnr"] < target
+    assert colour["seed_rgb_rgb_psnr"] < colour["gray_rgb_psnr"] - 2
+    assert colour["seed_rgb_ssim"] < colour["gray_ssim"] - 0.1
     # 17, of recipe 02's run: "t-SNE ... and UMAP ... keep the digit classes apart better than a
     # deep autoencoder's code", "recipe 02 finds that [PCA's] plane mixes the digit classes", and
     # UMAP is "the neighbour embedding that keeps the classes apart best in recipe 02".
