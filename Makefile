@@ -64,10 +64,13 @@ html: venv
 	  { echo "no executed notebooks in $(EXECUTED)/recipes: run make book"; exit 1; }
 	rm -rf _build/book _build/html
 	mkdir -p _build/book
-	cp -r _config.yml intro.md _static _build/book/
+	cp -r _config.yml intro.md references.md references.bib _static _build/book/
 	cp -r $(EXECUTED)/recipes _build/book/recipes
+	$(BIN)/python -m booktools.book site-badges _build/book
 	$(BIN)/python -m booktools.book toc _build/book/_toc.yml
 	$(BIN)/python -m booktools.report page _build/book/results.md --results $(REPORT_RESULTS)
+	$(BIN)/python -m booktools.gallery _build/book/gallery.md --notebooks _build/book/recipes \
+	  --results $(REPORT_RESULTS)
 	$(BIN)/python -m benchmarks.appendix _build/book/appendix.md
 	$(BIN)/jupyter-book build _build/book --path-output _build/site --warningiserror --nitpick --keep-going --quiet
 	mv _build/site/_build/html _build/html

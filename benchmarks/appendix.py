@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+RECORDS = Path(__file__).resolve().parents[1] / "results"
+"""The committed full-profile records, whose phase timers give the book's total minutes."""
+_BOOK_MINUTES = "The whole book's full profile:"
 
 # Each report, with the command that measures it again.
 SECTIONS = (
@@ -42,8 +45,12 @@ a script in `benchmarks/` wrote, and names the command that measures it again.
 """
 
 
-def page(results: str | Path = RESULTS) -> str:
-    """The appendix as Markdown: the introduction, then each report one heading level down."""
+def page(results: str | Path = RESULTS, records: str | Path = RECORDS) -> str:
+    """The appendix as Markdown: the introduction, then each report one heading level down.
+
+    A report's statement of the whole book's full-profile minutes (written when the report was)
+    is replaced by one computed now from the full-profile records in ``records``.
+    """
     parts = [_INTRODUCTION]
     for name, command in SECTIONS:
         path = Path(results) / name
@@ -54,9 +61,43 @@ def page(results: str | Path = RESULTS) -> str:
             raise ValueError(f"{path} must start with a '# ' heading, not {lines[:1]}.")
         # One page has one title: every heading of a report moves one level down.
         lines = ["#" + line if line.startswith("#") else line for line in lines]
+        lines = _current_book_minutes(lines, records)
         lines.insert(1, f"\nReproduce with `{command}`.")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
+
+
+def _current_book_minutes(lines: list[str], records: str | Path) -> list[str]:
+    """``lines`` with the paragraph that starts with :data:`_BOOK_MINUTES` and the table under
+    it replaced by the same statement computed from the records in ``records``."""
+    starts = [number for number, line in enumerate(lines) if line.startswith(_BOOK_MINUTES)]
+    if not starts:
+        return lines
+    start = end = starts[0]
+    # The paragraph, then the table under it (a blank line between them).
+    while end + 1 < len(lines) and lines[end + 1].strip():
+        end += 1
+    if end + 2 < len(lines) and lines[end + 2].startswith("|"):
+        end += 2
+        while end + 1 < len(lines) and lines[end + 1].startswith("|"):
+            end += 1
+    from booktools import report
+
+    loaded = report.load_records(records)
+    minutes = report.book_minutes(loaded)
+    if not minutes:
+        raise ValueError(f"{records} holds no full-profile record: no minutes to state.")
+    titles = {record["recipe"]: report.headline_of(record).title for record in loaded}
+    sentence = report.minutes_sentence(loaded).removesuffix(".")
+    generated = [
+        f"{_BOOK_MINUTES} {sentence[:1].lower()}{sentence[1:]}, from the full-profile records "
+        "(`results/*.json`) as this page was built:",
+        "",
+        "| recipe | minutes |",
+        "| --- | ---: |",
+        *(f"| {titles[name]} | {value:.1f} |" for name, value in minutes.items()),
+    ]
+    return lines[:start] + generated + lines[end + 1 :]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,10 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.appendix", description=__doc__)
     parser.add_argument("output", help="where to write the Markdown page")
     parser.add_argument("--results", default=str(RESULTS), help="the benchmark reports' folder")
+    parser.add_argument("--records", default=str(RECORDS), help="the recipes' records' folder")
     arguments = parser.parse_args(argv)
     from aelib import results
 
-    results.write_text_atomically(arguments.output, page(arguments.results))
+    results.write_text_atomically(arguments.output, page(arguments.results, arguments.records))
     print(f"wrote {arguments.output}")
     return 0
 

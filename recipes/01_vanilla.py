@@ -55,7 +55,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -226,10 +226,10 @@ plots.plot_history(
 #
 # ### Against PCA at the same code size
 #
-# PCA keeps the $k$ directions in which the training images vary most; projecting an image onto
-# them and back is the rank-$k$ linear reconstruction with the least squared error (the
-# Eckart-Young theorem). A linear autoencoder trained on squared error can at best find the same
-# subspace (Baldi and Hornik, 1989), so whatever an autoencoder gains over PCA comes from its
+# PCA keeps the $k$ directions in which the training images vary most; projecting an image onto them
+# and back is the rank-$k$ linear reconstruction with the least squared error (the Eckart-Young
+# theorem). A linear autoencoder trained on squared error can at best find the same subspace (Baldi
+# and Hornik, 1989 {cite:p}`baldi1989`), so whatever an autoencoder gains over PCA comes from its
 # non-linearities. The mean training image, a code of size 0, is the trivial floor.
 #
 # The measure of quality is the peak signal-to-noise ratio of each test image, for pixels in

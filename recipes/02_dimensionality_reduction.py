@@ -25,20 +25,20 @@
 # ## Introduction
 #
 # An autoencoder's encoder is a learned dimensionality reduction: it maps a 784-pixel image to a
-# short *code* from which the decoder rebuilds the image. Principal component analysis (PCA) is
-# the classical answer to the same question, and the best one among *linear* maps. The seed
-# article trains a deep autoencoder (784-128-64-32 and back) and reports 79% test accuracy for a
-# small classifier on its 32-number codes; Hinton and Salakhutdinov (*Science*, 2006) showed that
-# a deep autoencoder's 2-number codes keep apart digit classes that PCA's mix.
+# short *code* from which the decoder rebuilds the image. Principal component analysis (PCA) is the
+# classical answer to the same question, and the best one among *linear* maps. The seed article
+# trains a deep autoencoder (784-128-64-32 and back) and reports 79% test accuracy for a small
+# classifier on its 32-number codes; Hinton and Salakhutdinov (*Science*, 2006) {cite:p}`hinton2006`
+# showed that a deep autoencoder's 2-number codes keep apart digit classes that PCA's mix.
 #
-# To draw data in two dimensions, though, the usual tools are neighbour embeddings: t-SNE
-# (van der Maaten and Hinton, 2008) or UMAP (McInnes, Healy and Melville, 2018), which place each
-# image near its nearest neighbours in pixel space. This recipe computes 2- and 4-number codes
-# with the autoencoder, PCA and UMAP, and 2-number codes with t-SNE, from the same training
-# digits, and reads the test digits' codes out in two ways: the 5 nearest neighbours among the
-# training codes, and a linear classifier. What the autoencoder gives besides its codes, a
-# decoder that draws any point of the map and an encoder that places new digits from its weights
-# alone, is the subject of [recipe 17](17_parametric_maps.ipynb).
+# To draw data in two dimensions, though, the usual tools are neighbour embeddings: t-SNE (van der
+# Maaten and Hinton, 2008 {cite:p}`vandermaaten2008`) or UMAP (McInnes, Healy and Melville, 2018
+# {cite:p}`mcinnes2018`), which place each image near its nearest neighbours in pixel space. This
+# recipe computes 2- and 4-number codes with the autoencoder, PCA and UMAP, and 2-number codes with
+# t-SNE, from the same training digits, and reads the test digits' codes out in two ways: the 5
+# nearest neighbours among the training codes, and a linear classifier. What the autoencoder gives
+# besides its codes, a decoder that draws any point of the map and an encoder that places new digits
+# from its weights alone, is the subject of [recipe 17](17_parametric_maps.ipynb).
 
 # %% [markdown]
 # ## Setup
@@ -56,7 +56,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

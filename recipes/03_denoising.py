@@ -24,12 +24,12 @@
 # %% [markdown]
 # ## Introduction
 #
-# A denoising autoencoder sees a corrupted image and is trained to output the *clean* one
-# (Vincent et al., 2008). It cannot simply copy its input, so it has to learn what digits look
-# like and keep only that. The Keras blog's *Building autoencoders in Keras* adds Gaussian noise
-# to MNIST, trains a small convolutional autoencoder on the noisy/clean pairs for 100 epochs of
-# Adadelta and reports a validation loss of 0.0938. This recipe trains the same model for a few
-# epochs with Adam and compares it with the classical denoisers an image-processing engineer
+# A denoising autoencoder sees a corrupted image and is trained to output the *clean* one (Vincent
+# et al., 2008 {cite:p}`vincent2008`). It cannot simply copy its input, so it has to learn what
+# digits look like and keep only that. The Keras blog's *Building autoencoders in Keras* adds
+# Gaussian noise to MNIST, trains a small convolutional autoencoder on the noisy/clean pairs for 100
+# epochs of Adadelta and reports a validation loss of 0.0938. This recipe trains the same model for
+# a few epochs with Adam and compares it with the classical denoisers an image-processing engineer
 # would reach for (total variation, non-local means, wavelet shrinkage, a bilateral filter, PCA),
 # each tuned on held-out training images and corrected for the bias that clipped noise leaves.
 
@@ -49,7 +49,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -242,11 +242,12 @@ plots.plot_history({"denoiser": history}, title="Binary cross-entropy per pixel"
 # \bigl(a\, D_\theta(\tilde{x}_n)_i + b - x_{n,i}\bigr)^2,
 # $$
 #
-# where $D_\theta$ is the denoiser with its settings $\theta$. The candidates are a Gaussian blur,
-# a median filter, four denoisers of scikit-image (total variation after Chambolle, 2004;
-# non-local means after Buades et al., 2005; BayesShrink wavelet shrinkage; a bilateral filter),
-# and the projection of the noisy image onto the leading principal components of *clean* digits,
-# each at its settings $\theta$ in `SETTINGS`.
+# where $D_\theta$ is the denoiser with its settings $\theta$. The candidates are a Gaussian blur, a
+# median filter, four denoisers of scikit-image (total variation after Chambolle, 2004
+# {cite:p}`chambolle2004`; non-local means after Buades et al., 2005 {cite:p}`buades2005`;
+# BayesShrink wavelet shrinkage {cite:p}`chang2000`; a bilateral filter), and the projection of the
+# noisy image onto the leading principal components of *clean* digits, each at its settings $\theta$
+# in `SETTINGS`.
 
 
 # %%

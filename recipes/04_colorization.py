@@ -56,7 +56,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -253,7 +253,8 @@ for name, (model, targets) in models.items():
 # the mean chroma of the training photos. Four numbers per method, on the 10,000 test photos:
 # *RGB PSNR* and *SSIM* on the colour photo, which mostly measure the brightness, and two that
 # measure the colour alone. *Chroma PSNR* is $10 \log_{10}(1 / \mathrm{MSE})$ over U and V, the
-# MSE pooled over all test photos; *CIEDE2000* (Sharma et al., 2005) is the standard perceptual
+# MSE pooled over all test photos; *CIEDE2000* (Sharma et al., 2005
+# {cite:p}`sharma2005`) is the standard perceptual
 # colour difference, averaged over pixels.
 
 # %%
@@ -395,6 +396,7 @@ run.finish(record_metrics, headline)
 #
 # - Train all three for the seed's 20 epochs on all 50,000 photos (minutes on a GPU).
 # - Mirror training pairs at random, and average each test prediction with its mirror's.
-# - Replace the squared error by a classification over quantized colours (Zhang et al., 2016):
+# - Replace the squared error by a classification over quantized colours (Zhang et al., 2016
+#   {cite:p}`zhang2016`):
 #   squared error rewards hedging towards grey, a classifier can commit to a vivid guess.
 # - Predict chroma in the Lab colour space, whose distances follow perceived colour more closely.

@@ -27,11 +27,11 @@
 # autoencoder instead makes every active code unit cost something in the loss, so that each
 # image is described by a few of them.
 #
-# The Keras blog (seed 001) adds an L1 activity penalty to its 32-unit dense autoencoder, trains
-# it for 100 Adadelta epochs and reports a mean code activation on the 10,000 test images of
-# 5.44, against 7.43 without the penalty. This recipe trains that 784-32-784 model with and
-# without the penalty, and with the KL-divergence penalty of the classic sparse autoencoder
-# (Ng's lecture notes; seed 000 describes both), and measures each code's sparsity and cost.
+# The Keras blog (seed 001) adds an L1 activity penalty to its 32-unit dense autoencoder, trains it
+# for 100 Adadelta epochs and reports a mean code activation on the 10,000 test images of 5.44,
+# against 7.43 without the penalty. This recipe trains that 784-32-784 model with and without the
+# penalty, and with the KL-divergence penalty of the classic sparse autoencoder (Ng's lecture notes
+# {cite:p}`ng2011`; seed 000 describes both), and measures each code's sparsity and cost.
 
 # %% [markdown]
 # ## Setup
@@ -49,7 +49,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

@@ -25,8 +25,8 @@
 # ## Introduction
 #
 # A plain autoencoder maps each image to one point and says nothing of the points in between,
-# so it cannot *generate*. A variational autoencoder (Kingma & Welling, 2014; Rezende et al.,
-# 2014) maps each image $x$ to a Gaussian over codes, $q(z \mid x) = \mathcal{N}(\mu, \operatorname{diag} \sigma^2)$ (the encoder
+# so it cannot *generate*. A variational autoencoder (Kingma & Welling, 2014 {cite:p}`kingma2014`; Rezende et al.,
+# 2014 {cite:p}`rezende2014`) maps each image $x$ to a Gaussian over codes, $q(z \mid x) = \mathcal{N}(\mu, \operatorname{diag} \sigma^2)$ (the encoder
 # outputs `z_mean` and `z_log_var`), decodes a code drawn from it, and pays for how far that
 # Gaussian is from the prior $p(z) = \mathcal{N}(0, I)$. It maximizes the *evidence lower bound*
 # (ELBO) on each image's log-likelihood:
@@ -45,8 +45,8 @@
 # by the variance, $\exp(\log \sigma^2)$, where the standard deviation
 # $\exp(\tfrac{1}{2} \log \sigma^2)$ belongs: it is quoted here, not ranked against. And a
 # Bernoulli decoder scoring grey-level pixels is not a likelihood of those images (Loaiza-Ganem &
-# Cunningham, 2019), so these nats compare the models of this page with each other; the papers'
-# figures are on binarized MNIST (Burda et al., 2016: 86.76 nats for a one-layer VAE), and
+# Cunningham, 2019 {cite:p}`loaizaganem2019`), so these nats compare the models of this page with each other; the papers'
+# figures are on binarized MNIST (Burda et al., 2016 {cite:p}`burda2016`: 86.76 nats for a one-layer VAE), and
 # [recipe 24](24_vae_likelihood.ipynb) measures a VAE's likelihood the way they do.
 
 # %% [markdown]
@@ -65,7 +65,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -361,7 +361,7 @@ print(f"the seed's VAE {ours:.1f} nats per test digit, no code {baseline:.1f}")
 # - Give the code 16 dimensions instead of 2: the KL term grows, the reconstruction term falls by
 #   much more and the samples become sharper; a dimension left unused keeps a KL near 0.
 # - Swap the dense layers for keras.io's convolutional encoder and decoder (slower on a CPU).
-# - Tighten the bound by importance sampling (Burda et al., 2016), as
+# - Tighten the bound by importance sampling (Burda et al., 2016 {cite:p}`burda2016`), as
 #   [recipe 24](24_vae_likelihood.ipynb) does: the log of the mean of
 #   $p(x \mid z_i)\, p(z_i) / q(z_i \mid x)$ over k codes from $q(z \mid x)$ tends to $\log p(x)$.
 # - Weight the KL term by beta (a beta-VAE), or condition the decoder on the label.

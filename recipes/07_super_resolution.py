@@ -30,15 +30,15 @@
 #
 # A super-resolution network takes a small image and returns a larger one: an autoencoder whose
 # encoder reads the low-resolution image and whose decoder writes more pixels than it was given,
-# trained on pairs made by shrinking real photos. The seed (Ferlitsch, chapter 9) builds SRCNN
-# (Dong et al., 2014), a *pre-upsampling* model: enlarge the small image with bicubic
+# trained on pairs made by shrinking real photos. The seed (Ferlitsch, chapter 9) builds SRCNN (Dong
+# et al., 2014 {cite:p}`dong2014`), a *pre-upsampling* model: enlarge the small image with bicubic
 # interpolation, then let three convolutions sharpen it at full resolution. The seed reports its
 # "reconstruction accuracy" (88% after 20 epochs); this page measures PSNR instead.
 #
-# This recipe trains SRCNN and a residual sub-pixel network (Shi et al., 2016) with as many
-# parameters, which works on the small image and adds what it predicts to the bicubic one, the
-# classical baseline. Both are scored as the literature scores them: PSNR on the luma channel Y
-# with a border as wide as the scale factor cut off, beside PSNR and SSIM on RGB.
+# This recipe trains SRCNN and a residual sub-pixel network (Shi et al., 2016 {cite:p}`shi2016`)
+# with as many parameters, which works on the small image and adds what it predicts to the bicubic
+# one, the classical baseline. Both are scored as the literature scores them: PSNR on the luma
+# channel Y with a border as wide as the scale factor cut off, beside PSNR and SSIM on RGB.
 
 # %% [markdown]
 # ## Setup
@@ -56,7 +56,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -144,12 +144,12 @@ def build_srcnn():
 # %% [markdown]
 # ### Ours: a residual sub-pixel network
 #
-# - **Sub-pixel convolution.** All the convolutions (`SUBPIXEL_DEPTH` 3x3 layers of
-#   `SUBPIXEL_WIDTH` filters, then one more) run on the 16x16 grid. The last outputs `3 * 2 * 2`
-#   channels per pixel, which a pixel shuffle rearranges into a 2x2 block of RGB pixels: every
-#   output pixel gets its own filter. A stride-2 transposed convolution, the usual alternative,
-#   overlaps its 3x3 kernel copies on some output pixels and not on others, and so paints a
-#   checkerboard (Odena, Dumoulin and Olah, 2016); the pixel shuffle has no overlap.
+# - **Sub-pixel convolution.** All the convolutions (`SUBPIXEL_DEPTH` 3x3 layers of `SUBPIXEL_WIDTH`
+#   filters, then one more) run on the 16x16 grid. The last outputs `3 * 2 * 2` channels per pixel,
+#   which a pixel shuffle rearranges into a 2x2 block of RGB pixels: every output pixel gets its own
+#   filter. A stride-2 transposed convolution, the usual alternative, overlaps its 3x3 kernel copies
+#   on some output pixels and not on others, and so paints a checkerboard (Odena, Dumoulin and Olah,
+#   2016 {cite:p}`odena2016`); the pixel shuffle has no overlap.
 # - **Residual learning.** The output is *added* to the bicubic image, so the network learns only
 #   the detail bicubic interpolation misses.
 #
@@ -365,7 +365,7 @@ run.finish(measured, headline)
 #   and feed both a flat gray image: the transposed convolution's uneven overlap shows as a
 #   checkerboard, the twin stays flat by construction.
 # - Initialise the sub-pixel layer so that its four sub-pixels start equal (ICNR, Aitken et
-#   al., 2017); nothing else forces them to agree on flat regions.
+#   al., 2017 {cite:p}`aitken2017`); nothing else forces them to agree on flat regions.
 # - Set `FACTOR = 4` (8x8 to 32x32) and see whether the networks' lead over bicubic grows or
 #   shrinks when fifteen of every sixteen pixels must be invented instead of three of four.
 # - Replace the squared error by an L1 loss, which blurs less.

@@ -40,16 +40,17 @@
 # 1. **Linear probe**: what does the code hold? A logistic regression (scikit-learn's default
 #    regularization) on the frozen encoder's standardized 32-number code, against the same
 #    encoder with random weights and PCA with 32 components of the same unlabelled images.
-# 2. **Fine-tuning**: what does pretraining add? The whole classifier trains 300 steps of 64
-#    labels with Adam; the pretrained arm starts from the pretext encoder *and its probe's
-#    softmax*, so that a random head's errors do not wreck the encoder (linear probing, then
-#    fine-tuning: Kumar et al., 2022), the scratch arm from random weights. A pilot on a
-#    held-out tenth of the training images chose the rate among 1e-4, 3e-4 and 1e-3: within
-#    300 steps the highest led for both arms.
+# 2. **Fine-tuning**: what does pretraining add? The whole classifier trains 300 steps of 64 labels
+#    with Adam; the pretrained arm starts from the pretext encoder *and its probe's softmax*, so
+#    that a random head's errors do not wreck the encoder (linear probing, then fine-tuning: Kumar
+#    et al., 2022 {cite:p}`kumar2022`), the scratch arm from random weights. A pilot on a held-out
+#    tenth of the training images chose the rate among 1e-4, 3e-4 and 1e-3: within 300 steps the
+#    highest led for both arms.
 #
 # Paine et al. (2014, *An analysis of unsupervised pre-training in light of recent advances*)
-# found that pretraining helps where unlabelled images far outnumber labelled ones and hurts
-# where they do not; here the ratio runs from 600 to 1 at 100 labels to 1 to 1 at 60,000.
+# {cite:p}`paine2014` found that pretraining helps where unlabelled images far outnumber labelled
+# ones and hurts where they do not; here the ratio runs from 600 to 1 at 100 labels to 1 to 1 at
+# 60,000.
 
 # %% [markdown]
 # ## Setup
@@ -66,7 +67,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -349,9 +350,10 @@ if differences[tuned, smallest].mean < differences["probe: pretext - PCA", small
 display(Markdown(text))
 
 # %% [markdown]
-# Both protocols learn the pretext first and the labels after, so the code cannot learn what
-# the labels single out. A ladder network (Rasmus et al., 2015) trains both at once, its
-# denoising costs added to the classifier's on all the images: 1.06% test error with 100 labels.
+# Both protocols learn the pretext first and the labels after, so the code cannot learn what the
+# labels single out. A ladder network (Rasmus et al., 2015 {cite:p}`rasmus2015`) trains both at
+# once, its denoising costs added to the classifier's on all the images: 1.06% test error with 100
+# labels.
 
 # %% [markdown]
 # ## Record the results

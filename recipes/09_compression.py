@@ -25,15 +25,16 @@
 # %% [markdown]
 # ## Introduction
 #
-# The seeds' cat-photo article shrinks photos to a quarter and a ninth of their numbers with
-# an autoencoder, and adds that autoencoders rarely beat JPEG. But a file is bytes. Ballé,
-# Laparra and Simoncelli (2017, "End-to-end optimized image compression") round an encoder's
-# latents $y$ to integers $\hat y$, learn an *entropy model* $p$ with which a coder writes each
-# in about $-\log_2 p(\hat y)$ bits, and train for those bits. The transforms here are theirs;
-# the entropy model is the *factorized* density of Ballé et al. (2018, "Variational image
-# compression with a scale hyperprior"), appendix 6.1. Since rounding has no useful
-# gradient, training adds uniform noise, $\tilde y = y + u$, $u \sim \mathcal U(-\tfrac12,
-# \tfrac12)$, and minimizes distortion plus $\lambda$ times the rate in bits per pixel (bpp):
+# The seeds' cat-photo article shrinks photos to a quarter and a ninth of their numbers with an
+# autoencoder, and adds that autoencoders rarely beat JPEG. But a file is bytes. Ballé, Laparra and
+# Simoncelli (2017, "End-to-end optimized image compression") {cite:p}`balle2017` round an encoder's
+# latents $y$ to integers $\hat y$, learn an *entropy model* $p$ with which a coder writes each in
+# about $-\log_2 p(\hat y)$ bits, and train for those bits. The transforms here are theirs; the
+# entropy model is the *factorized* density of Ballé et al. (2018, "Variational image compression
+# with a scale hyperprior") {cite:p}`balle2018`, appendix 6.1. Since rounding has no useful
+# gradient, training adds uniform noise, $\tilde y = y + u$,
+# $u \sim \mathcal U(-\tfrac12, \tfrac12)$, and minimizes distortion plus $\lambda$ times the rate
+# in bits per pixel (bpp):
 #
 # ```{math}
 # L = \underbrace{\tfrac{1}{n}\lVert x - \hat x \rVert^2}_{D}
@@ -59,7 +60,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -136,8 +137,9 @@ mean_image_psnr = metrics.psnr(x_test, np.broadcast_to(x_train.mean(axis=0), x_t
 # ## Build the model
 #
 # Strided 5x5 convolutions take the photo to latents at an eighth of its size and back. Between
-# them, *generalized divisive normalization* (GDN, simplified as by Johnston et al., 2019)
-# divides each channel by a learned mix of all channels' magnitudes; the decoder multiplies.
+# them, *generalized divisive normalization* (GDN, simplified as by Johnston et al., 2019
+# {cite:p}`johnston2019`) divides each channel by a learned mix of all channels' magnitudes; the
+# decoder multiplies.
 
 
 # %%
@@ -341,8 +343,9 @@ axes[1].legend([*curves, "mean photo"], fontsize="small")
 plt.show()
 
 # %% [markdown]
-# *PSNR against bpp, streams (left) and whole files (right), a point per $\lambda$ or setting;
-# up and left is better.* The *Bjontegaard delta rate* is the mean bit difference at equal PSNR.
+# *PSNR against bpp, streams (left) and whole files (right), a point per $\lambda$ or setting; up
+# and left is better.* The *Bjontegaard delta rate* {cite:p}`bjontegaard2001` is the mean bit
+# difference at equal PSNR.
 
 
 # %%
@@ -414,6 +417,6 @@ run.finish(record, headline if headline.metric in record else None)
 # %% [markdown]
 # ## What to try next
 #
-# A *hyperprior* (Ballé et al., 2018), a small second code with each photo's latent scales; a
-# finer latent grid (two downsamplings for 32x32 photos); longer, wider training on a GPU; a
-# perceptual distortion (MS-SSIM); larger photos, where a header's bytes weigh less.
+# A *hyperprior* (Ballé et al., 2018 {cite:p}`balle2018`), a small second code with each photo's
+# latent scales; a finer latent grid (two downsamplings for 32x32 photos); longer, wider training on
+# a GPU; a perceptual distortion (MS-SSIM); larger photos, where a header's bytes weigh less.

@@ -30,15 +30,14 @@
 # an autoencoder trained on cats notice a picture that is not a cat? The reconstruction error
 # is then an *anomaly score*: low for what the model has seen, high for what it has not.
 #
-# The recipe uses the standard one-class protocol of Ruff et al. (*Deep One-Class
-# Classification*, ICML 2018): for each MNIST digit in turn, an autoencoder learns from that
-# digit's training images alone and scores the whole test set, where the other nine digits are
-# the anomalies. The reconstruction error alone is something a linear code offers too, so the
-# recipe adds the second score of Abati et al. (*Latent Space Autoregression for Novelty
-# Detection*, CVPR 2019): how probable the image's code is under a density fitted to the normal
-# codes. PCA gets the same two scores, every detector runs with settings chosen on held-out
-# training images, and the autoencoders train from several seeds so that a margin can be told
-# from noise.
+# The recipe uses the standard one-class protocol of Ruff et al. (*Deep One-Class Classification*,
+# ICML 2018 {cite:p}`ruff2018`): for each MNIST digit in turn, an autoencoder learns from that
+# digit's training images alone and scores the whole test set, where the other nine digits are the
+# anomalies. The reconstruction error alone is something a linear code offers too, so the recipe
+# adds the second score of Abati et al. (*Latent Space Autoregression for Novelty Detection*, CVPR
+# 2019 {cite:p}`abati2019`): how probable the image's code is under a density fitted to the normal
+# codes. PCA gets the same two scores, every detector runs with settings chosen on held-out training
+# images, and the autoencoders train from several seeds so that a margin can be told from noise.
 
 # %% [markdown]
 # ## Setup
@@ -56,7 +55,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -181,12 +180,12 @@ print(f"{build_autoencoder(CODE_SIZE)[2].count_params():,} parameters, code of {
 #
 # The *reconstruction error* $e(x) = \lVert x - g(f(x)) \rVert^2$ is the classic score, but it
 # favours thin digits: a 1 has so little ink that even a wrong reconstruction of it costs few
-# squared errors (recipe 19 shows it). Dividing by the image's own energy gives the *relative
-# error* $r(x) = e(x) / \lVert x \rVert^2$, the share of the image that the code fails to carry
-# (the DAGMM detector of Zong et al., ICLR 2018, uses its square root). The second score asks
-# whether the code itself is typical: a Gaussian mixture $p$ fitted to the training codes gives
-# the *code density score* $c(x) = -\log p(f(x))$. Abati et al. add their two scores once both
-# are brought to one scale; here the scale comes from held-out normal images,
+# squared errors (recipe 19 shows it). Dividing by the image's own energy gives the *relative error*
+# $r(x) = e(x) / \lVert x \rVert^2$, the share of the image that the code fails to carry (the DAGMM
+# detector of Zong et al., ICLR 2018 {cite:p}`zong2018`, uses its square root). The second score
+# asks whether the code itself is typical: a Gaussian mixture $p$ fitted to the training codes gives
+# the *code density score* $c(x) = -\log p(f(x))$. Abati et al. add their two scores once both are
+# brought to one scale; here the scale comes from held-out normal images,
 #
 # $$a(x) = \frac{r(x) - \mu_r}{\sigma_r} + \frac{c(x) - \mu_c}{\sigma_c},$$
 #
@@ -263,9 +262,10 @@ with run.phase("train"):
 # autoencoder and PCA, each scored four ways, three detectors that need no code:
 #
 # - **nearest neighbours**: the mean distance to the closest training images;
-# - **one-class SVM** (Schölkopf et al. 2001): an RBF kernel, `nu = 0.1` (the share of training
-#   images left outside);
-# - **isolation forest** (Liu et al. 2008): 100 random trees, which isolate an anomaly quickly.
+# - **one-class SVM** (Schölkopf et al. 2001 {cite:p}`scholkopf2001`): an RBF kernel, `nu = 0.1`
+#   (the share of training images left outside);
+# - **isolation forest** (Liu et al. 2008 {cite:p}`liu2008`): 100 random trees, which isolate an
+#   anomaly quickly.
 
 # %%
 # aucs[detector]: its test AUC per model, seed by seed and digit by digit.
@@ -401,6 +401,6 @@ run.finish(record_metrics, headline)
 #   easy to model rather than modelled after the fact.
 # - Score each image by the distance from its *code* to the nearest training codes: the
 #   nearest-neighbour detector on learned features.
-# - Keep the decoder from drawing anomalies: Gong et al.'s memory-augmented autoencoder (ICCV
-#   2019) rebuilds each image from a few stored normal codes, and reports a mean MNIST AUC of
-#   0.975 against 0.962 for a plain autoencoder (test sets resampled to about 30% anomalies).
+# - Keep the decoder from drawing anomalies: Gong et al.'s memory-augmented autoencoder (ICCV 2019
+#   {cite:p}`gong2019`) rebuilds each image from a few stored normal codes, and reports a mean MNIST
+#   AUC of 0.975 against 0.962 for a plain autoencoder (test sets resampled to about 30% anomalies).

@@ -25,10 +25,10 @@
 # %% [markdown]
 # ## Introduction
 #
-# A contractive autoencoder (Rifai et al., 2011) adds to the reconstruction loss a penalty on
-# how fast every code unit changes with every pixel. The R-Keras cookbook (seed 000) describes
-# it without code: the penalty makes the code robust to small changes of the input, while the
-# reconstruction term keeps it sensitive along the directions in which the data really varies.
+# A contractive autoencoder (Rifai et al., 2011 {cite:p}`rifai2011`) adds to the reconstruction loss
+# a penalty on how fast every code unit changes with every pixel. The R-Keras cookbook (seed 000)
+# describes it without code: the penalty makes the code robust to small changes of the input, while
+# the reconstruction term keeps it sensitive along the directions in which the data really varies.
 #
 # This recipe builds the penalty as a Keras layer, in closed form, checks it against finite
 # differences, and trains recipe 05's 784-32-784 autoencoder with a sigmoid code, with and
@@ -53,7 +53,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

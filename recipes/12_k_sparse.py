@@ -23,17 +23,17 @@
 # %% [markdown]
 # ## Introduction
 #
-# [The sparse autoencoders recipe](05_sparse.ipynb) charged every active unit a penalty; how
-# many units an image uses is then whatever the loss settles on. The k-sparse autoencoder
-# (Makhzani & Frey, 2014) fixes the count: a linear encoder scores 256 units, only the k
-# largest pass to the decoder, and the decoder draws the digit from those k. Each decoder row
-# is an *atom*, and every image is a sum of k atoms.
+# [The sparse autoencoders recipe](05_sparse.ipynb) charged every active unit a penalty; how many
+# units an image uses is then whatever the loss settles on. The k-sparse autoencoder (Makhzani &
+# Frey, 2014 {cite:p}`makhzani2014`) fixes the count: a linear encoder scores 256 units, only the k
+# largest pass to the decoder, and the decoder draws the digit from those k. Each decoder row is an
+# *atom*, and every image is a sum of k atoms.
 #
-# That is the model of sparse coding, whose classical method is dictionary learning (Mairal et
-# al., 2009): learn the atoms, then code each new image with orthogonal matching pursuit (OMP,
-# Pati et al., 1993), which picks k atoms one by one and refits their weights by least squares.
-# With the same 256 atoms and the same k = 25, which draws the test digits better, and at what
-# cost in encoding time?
+# That is the model of sparse coding, whose classical method is dictionary learning (Mairal et al.,
+# 2009 {cite:p}`mairal2009`): learn the atoms, then code each new image with orthogonal matching
+# pursuit (OMP, Pati et al., 1993 {cite:p}`pati1993`), which picks k atoms one by one and refits
+# their weights by least squares. With the same 256 atoms and the same k = 25, which draws the test
+# digits better, and at what cost in encoding time?
 
 # %% [markdown]
 # ## Setup
@@ -51,7 +51,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -144,9 +144,9 @@ print(f"{split:,} training images, {len(x_train) - split:,} held out, {len(x_tes
 #
 # so exactly k units reach the decoder, $\hat{x} = \sigma(h D + c)$, and the rows of $D$ are the
 # atoms. The loss is the mean squared error, the error PSNR measures. The gradient flows only
-# through the k winners, so a unit that never wins never learns. Two choices of Gao et al.
-# (2024) keep units in play: the encoder sees the image minus the mean training image (no unit
-# wins every image by matching the average digit) and starts as the decoder's transpose.
+# through the k winners, so a unit that never wins never learns. Two choices of Gao et al. (2024)
+# {cite:p}`gao2024` keep units in play: the encoder sees the image minus the mean training image (no
+# unit wins every image by matching the average digit) and starts as the decoder's transpose.
 
 
 # %%

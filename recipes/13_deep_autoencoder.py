@@ -26,11 +26,11 @@
 #
 # Recipe 01 trains the Keras blog's one-layer autoencoder and finds it no better than principal
 # component analysis (PCA) at a code of 2 numbers: apart from its two activations it is a linear
-# model, and a linear autoencoder learns at best PCA's subspace (Baldi and Hornik, 1989). The
-# digits do not lie on a plane, though. Hinton and Salakhutdinov (*Reducing the dimensionality of
-# data with neural networks*, Science 2006) showed that an autoencoder with several non-linear
-# layers on each side of the code can follow their curved shape, and rebuilds digits from a
-# small code far better than PCA.
+# model, and a linear autoencoder learns at best PCA's subspace (Baldi and Hornik, 1989
+# {cite:p}`baldi1989`). The digits do not lie on a plane, though. Hinton and Salakhutdinov
+# (*Reducing the dimensionality of data with neural networks*, Science 2006 {cite:p}`hinton2006`)
+# showed that an autoencoder with several non-linear layers on each side of the code can follow
+# their curved shape, and rebuilds digits from a small code far better than PCA.
 #
 # This recipe builds such a deep autoencoder and measures that claim at 2, 8 and 32 numbers per
 # image. Where the margin over PCA could be small, the model trains from several seeds, and the
@@ -52,7 +52,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

@@ -28,9 +28,10 @@
 # Recipe 10 trains an autoencoder on one digit and flags the other nine. That is the standard
 # one-class protocol of the anomaly-detection papers, and a narrow one: the normal class is one
 # shape. Often the normal class is broad and the novelty is one kind of thing never seen, so the
-# papers also hold out one class and call the rest normal (Akcay et al., *GANomaly*, ACCV 2018,
-# do so on MNIST). This recipe does that for each of the ten digits: one autoencoder learns from
-# the nine others and scores the test set, where the held-out digit is the anomaly.
+# papers also hold out one class and call the rest normal (Akcay et al., *GANomaly*, ACCV 2018
+# {cite:p}`akcay2018`, do so on MNIST). This recipe does that for each of the ten digits: one
+# autoencoder learns from the nine others and scores the test set, where the held-out digit is the
+# anomaly.
 #
 # The scores are recipe 10's: the reconstruction error, and the sum of the relative error and
 # the code's improbability under a Gaussian mixture, against PCA scored the same way and the
@@ -52,7 +53,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

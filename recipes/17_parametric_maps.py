@@ -25,21 +25,23 @@
 # %% [markdown]
 # ## Introduction
 #
-# [Recipe 02](02_dimensionality_reduction.ipynb) squeezes MNIST digits into two numbers and
-# finds that the neighbour embeddings, t-SNE (van der Maaten and Hinton, 2008) and UMAP (McInnes,
-# Healy and Melville, 2018), keep the digit classes apart better than a deep autoencoder's code.
-# Those two methods are *non-parametric*: they return coordinates for the digits they were
-# fitted on. To place a new digit, their `transform` searches the training digits for its
-# nearest neighbours, so the fitted model keeps every training digit; and there is no map back
-# from the plane to images, except umap-learn's approximate `inverse_transform`.
+# [Recipe 02](02_dimensionality_reduction.ipynb) squeezes MNIST digits into two numbers and finds
+# that the neighbour embeddings, t-SNE (van der Maaten and Hinton, 2008 {cite:p}`vandermaaten2008`)
+# and UMAP (McInnes, Healy and Melville, 2018 {cite:p}`mcinnes2018`), keep the digit classes apart
+# better than a deep autoencoder's code. Those two methods are *non-parametric*: they return
+# coordinates for the digits they were fitted on. To place a new digit, their `transform` searches
+# the training digits for its nearest neighbours, so the fitted model keeps every training digit;
+# and there is no map back from the plane to images, except umap-learn's approximate
+# `inverse_transform`.
 #
-# An autoencoder is *parametric*: its encoder $f$ and decoder $g$ are functions with weights.
-# Van der Maaten (2009) trained a network to the t-SNE objective for that reason, and Sainburg,
-# McInnes and Gentner (2021) did the same for UMAP. This recipe measures three consequences on
-# MNIST, against UMAP, openTSNE and PCA (the linear parametric map): the decoder draws any point
-# of the plane; the encoder places the test digits from its weights alone, timed against the
-# libraries' `transform`, with the bytes each method keeps to do it; and the decoder rebuilds
-# digits from their codes, against UMAP's `inverse_transform` and PCA's, in time and error.
+# An autoencoder is *parametric*: its encoder $f$ and decoder $g$ are functions with weights. Van
+# der Maaten (2009) {cite:p}`vandermaaten2009` trained a network to the t-SNE objective for that
+# reason, and Sainburg, McInnes and Gentner (2021) {cite:p}`sainburg2021` did the same for UMAP.
+# This recipe measures three consequences on MNIST, against UMAP, openTSNE and PCA (the linear
+# parametric map): the decoder draws any point of the plane; the encoder places the test digits from
+# its weights alone, timed against the libraries' `transform`, with the bytes each method keeps to
+# do it; and the decoder rebuilds digits from their codes, against UMAP's `inverse_transform` and
+# PCA's, in time and error.
 
 # %% [markdown]
 # ## Setup
@@ -57,7 +59,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

@@ -24,10 +24,11 @@
 # %% [markdown]
 # ## Introduction
 #
-# [Recipe 11](11_contractive.ipynb) builds the contractive penalty of Rifai et al. (2011): noise
-# then moves the code little. The claim behind it, as the R-Keras cookbook (seed 000) puts it,
-# is about directions: the reconstruction term keeps the code sensitive along the directions in
-# which the data really varies, so the code follows the data's manifold and stays steady across.
+# [Recipe 11](11_contractive.ipynb) builds the contractive penalty of Rifai et al. (2011)
+# {cite:p}`rifai2011`: noise then moves the code little. The claim behind it, as the R-Keras
+# cookbook (seed 000) puts it, is about directions: the reconstruction term keeps the code sensitive
+# along the directions in which the data really varies, so the code follows the data's manifold and
+# stays steady across.
 #
 # A digit shifted by a pixel or turned by a few degrees is still a digit: the image difference
 # points along the data, while Gaussian noise of the same norm points almost anywhere else among
@@ -51,7 +52,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

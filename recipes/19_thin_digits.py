@@ -30,13 +30,13 @@
 # recipe 10's summed score does worst, and asks which anomalies the plain reconstruction error
 # $e(x) = \lVert x - g(f(x)) \rVert^2$ misses, and why.
 #
-# The answer is arithmetic. The squared error of an image is a sum over its pixels, so it tends
-# to grow with the image's ink: a thin digit rebuilt wrongly can cost less than a bold normal
-# digit rebuilt well. Two fixes from the papers that recipe 10 follows: divide by the image's
-# own energy, the *relative error* $r(x) = e(x) / \lVert x \rVert^2$ (the DAGMM detector of Zong
-# et al., ICLR 2018, uses its square root), or ask whether the image's code is typical of the
-# normal codes, the *code density score* $c(x) = -\log p(f(x))$ of Abati et al. (CVPR 2019), and
-# add the two, standardized, as $a(x)$.
+# The answer is arithmetic. The squared error of an image is a sum over its pixels, so it tends to
+# grow with the image's ink: a thin digit rebuilt wrongly can cost less than a bold normal digit
+# rebuilt well. Two fixes from the papers that recipe 10 follows: divide by the image's own energy,
+# the *relative error* $r(x) = e(x) / \lVert x \rVert^2$ (the DAGMM detector of Zong et al., ICLR
+# 2018 {cite:p}`zong2018`, uses its square root), or ask whether the image's code is typical of the
+# normal codes, the *code density score* $c(x) = -\log p(f(x))$ of Abati et al. (CVPR 2019)
+# {cite:p}`abati2019`, and add the two, standardized, as $a(x)$.
 
 # %% [markdown]
 # ## Setup
@@ -54,7 +54,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

@@ -24,9 +24,10 @@
 # %% [markdown]
 # ## Introduction
 #
-# A VQ-VAE (van den Oord, Vinyals and Kavukcuoglu, 2017) codes each image as a grid of
-# *discrete* codes. The encoder maps the image to a grid of vectors $z_e$; each is replaced by
-# its nearest row of a learned codebook $e_1, \dots, e_K$, and the decoder sees only those rows:
+# A VQ-VAE (van den Oord, Vinyals and Kavukcuoglu, 2017 {cite:p}`vandenoord2017`) codes each image
+# as a grid of *discrete* codes. The encoder maps the image to a grid of vectors $z_e$; each is
+# replaced by its nearest row of a learned codebook $e_1, \dots, e_K$, and the decoder sees only
+# those rows:
 # $z_q = e_k$ with $k = \operatorname*{arg\,min}_j \lVert z_e - e_j \rVert_2$. The arg min has no
 # gradient, so the *straight-through* estimator copies the decoder's gradient from $z_q$ to
 # $z_e$, and two more terms pull the codebook towards the encoder's outputs and make the encoder
@@ -62,7 +63,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -195,7 +196,7 @@ def code_grid(encoder, quantizer, images):
 # A code that the small random start leaves far from every encoder output is never picked,
 # never moves, and wastes bits. The cure chosen here: every few steps, each code that no vector
 # of a fixed sample of training digits picks moves onto a random one of those vectors (code
-# restarts, as in Dhariwal et al.'s Jukebox, 2020).
+# restarts, as in Dhariwal et al.'s Jukebox, 2020 {cite:p}`dhariwal2020`).
 
 
 # %%
@@ -361,7 +362,7 @@ display(
 # code occurs in the training grids (as recipe 09's range coder knows its factorized prior)
 # spends about the cross-entropy of the test grids under those shares; recipe 23 prices each
 # cell given the cells before it instead. A VAE's code costs about its KL term, the bits-back
-# rate (Hinton and van Camp, 1993); the VAE decodes its mean code.
+# rate (Hinton and van Camp, 1993 {cite:p}`hinton1993`); the VAE decodes its mean code.
 
 # %%
 keys = {"VQ-VAE, codes written plainly": "restarts", "VQ-VAE, codes coded by shares": "restarts"}

@@ -24,11 +24,11 @@
 # %% [markdown]
 # ## Introduction
 #
-# A *masked autoencoder* (He, Chen, Xie, Li, Dollár and Girshick, *Masked autoencoders are
-# scalable vision learners*, 2022) cuts an image into patches, hides most of them at random
-# (75% in the paper), and trains a vision transformer to rebuild the hidden ones. The encoder
-# sees only the visible patches; a small decoder gets them back with a learned *mask token* at
-# each hidden place. With $M$ the masked patches of an image, $x_i$ the pixels of patch $i$ and
+# A *masked autoencoder* (He, Chen, Xie, Li, Dollár and Girshick, *Masked autoencoders are scalable
+# vision learners*, 2022 {cite:p}`he2022`) cuts an image into patches, hides most of them at random
+# (75% in the paper), and trains a vision transformer to rebuild the hidden ones. The encoder sees
+# only the visible patches; a small decoder gets them back with a learned *mask token* at each
+# hidden place. With $M$ the masked patches of an image, $x_i$ the pixels of patch $i$ and
 # $\hat{x}_i$ their reconstruction, the loss counts the masked patches only:
 #
 # $$
@@ -55,7 +55,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

@@ -24,11 +24,11 @@
 # %% [markdown]
 # ## Introduction
 #
-# A network packs more features into a layer than the layer has neurons, each feature a
-# direction rather than a unit, so a single neuron often fires for several unrelated inputs
-# (Elhage et al., *Toy Models of Superposition*, 2022). Bricken et al. (*Towards
-# Monosemanticity*, 2023) found that the latents of a sparse autoencoder trained on such a layer
-# mean one thing each far more often than its neurons do.
+# A network packs more features into a layer than the layer has neurons, each feature a direction
+# rather than a unit, so a single neuron often fires for several unrelated inputs (Elhage et al.,
+# *Toy Models of Superposition*, 2022 {cite:p}`elhage2022`). Bricken et al. (*Towards
+# Monosemanticity*, 2023) {cite:p}`bricken2023` found that the latents of a sparse autoencoder
+# trained on such a layer mean one thing each far more often than its neurons do.
 #
 # [Recipe 15](15_interpretability.ipynb) trains a top-k sparse autoencoder with 1,024 latents on
 # the 128-neuron hidden layer of a small MNIST classifier, and measures how much of the layer it
@@ -55,7 +55,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -200,10 +200,11 @@ print(f"{build_sparse_autoencoder(ACTIVE, SEED)[0].count_params():,} parameters"
 # ## Train the sparse autoencoder and the baselines
 #
 # The sparse autoencoder at k = `ACTIVE`, on the training images' activations, with recipe 15's
-# schedule. The baselines get the same number of components per image: PCA and FastICA
-# (Hyvärinen and Oja, 2000) keep k, dictionary learning (Mairal et al., 2009) codes each image
-# with k of 1,024 atoms. The fraction of variance each leaves unexplained on the test images is
-# recipe 15's table at this k, printed again as a check that the same models were trained.
+# schedule. The baselines get the same number of components per image: PCA and FastICA (Hyvärinen
+# and Oja, 2000 {cite:p}`hyvarinen2000`) keep k, dictionary learning (Mairal et al., 2009
+# {cite:p}`mairal2009`) codes each image with k of 1,024 atoms. The fraction of variance each leaves
+# unexplained on the test images is recipe 15's table at this k, printed again as a check that the
+# same models were trained.
 
 # %%
 steps = run.epochs * int(np.ceil(len(inputs_train) / run.batch_size))
@@ -254,8 +255,9 @@ print(f"FVU at k = {ACTIVE}: " + ", ".join(f"{name} {value:.3f}" for name, value
 #
 # ### Does one unit mean one digit?
 #
-# A unit's *class selectivity* (Morcos et al., 2018) compares its mean activation on the digit
-# it likes best, $\mu_\text{max}$, with its mean over the nine others, $\mu_\text{rest}$:
+# A unit's *class selectivity* (Morcos et al., 2018 {cite:p}`morcos2018`) compares its mean
+# activation on the digit it likes best, $\mu_\text{max}$, with its mean over the nine others,
+# $\mu_\text{rest}$:
 #
 # $$
 # \text{selectivity} = \frac{\mu_\text{max} - \mu_\text{rest}}{\mu_\text{max} + \mu_\text{rest}},

@@ -24,12 +24,12 @@
 # %% [markdown]
 # ## Introduction
 #
-# Recipe 20's VQ-VAE codes each digit as a 7 by 7 grid of entries $k_i$ from a codebook of 64.
-# Its decoder turns any such grid into an image, but a grid of codes drawn at random is not a
-# digit: the cells of real grids depend on each other. A VAE samples from the Gaussian prior its
-# KL term pulls the codes towards; the VQ-VAE (van den Oord, Vinyals and Kavukcuoglu, 2017)
-# learns its prior after training instead, an autoregressive model of the grids in reading
-# order, fitted by the cross-entropy of each cell given the cells before it:
+# Recipe 20's VQ-VAE codes each digit as a 7 by 7 grid of entries $k_i$ from a codebook of 64. Its
+# decoder turns any such grid into an image, but a grid of codes drawn at random is not a digit: the
+# cells of real grids depend on each other. A VAE samples from the Gaussian prior its KL term pulls
+# the codes towards; the VQ-VAE (van den Oord, Vinyals and Kavukcuoglu, 2017
+# {cite:p}`vandenoord2017`) learns its prior after training instead, an autoregressive model of the
+# grids in reading order, fitted by the cross-entropy of each cell given the cells before it:
 #
 # $$
 # p(k_1, \dots, k_{49}) = \prod_{i=1}^{49} p(k_i \mid k_1, \dots, k_{i-1}), \qquad
@@ -57,7 +57,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
@@ -249,10 +249,10 @@ def build_vae(seed):
 
 
 # %% [markdown]
-# The prior is a PixelCNN (van den Oord et al., 2016) over the grid: masked convolutions let
-# each cell see only the cells before it in reading order (mask "A", in the first layer, also
-# hides the cell itself), so one pass gives each cell's distribution given its past; sampling
-# fills the grid cell by cell.
+# The prior is a PixelCNN (van den Oord et al., 2016 {cite:p}`vandenoord2016`) over the grid: masked
+# convolutions let each cell see only the cells before it in reading order (mask "A", in the first
+# layer, also hides the cell itself), so one pass gives each cell's distribution given its past;
+# sampling fills the grid cell by cell.
 
 
 # %%
@@ -361,7 +361,7 @@ print(f"coded by the PixelCNN, a test digit's grid costs {stats.describe(bits, 1
 # A fixed judge, a small convolutional classifier trained once on the training digits, rates
 # the samples as in recipe 16: its confidence, the spread of the digits it sees (the entropy of
 # its predicted classes, $\log_2 10 \approx 3.32$ bits when all ten are equally common), and the
-# Fréchet distance of Heusel et al. (2017) in its last hidden layer's features,
+# Fréchet distance of Heusel et al. (2017) {cite:p}`heusel2017` in its last hidden layer's features,
 # $\lVert \mu_1 - \mu_2 \rVert^2 + \operatorname{Tr}\bigl(\Sigma_1 + \Sigma_2 - 2 (\Sigma_1 \Sigma_2)^{1/2}\bigr)$,
 # from the test digits after the first 2,000, which, as many as the samples, give the floor.
 

@@ -30,10 +30,11 @@
 # things stand between the ELBO a training log prints and a number a paper would accept.
 #
 # First, the data. A Bernoulli decoder scoring grey-level pixels does not give the likelihood of
-# those images (Loaiza-Ganem & Cunningham, 2019); the literature reports nats on *binarized*
+# those images (Loaiza-Ganem & Cunningham, 2019
+# {cite:p}`loaizaganem2019`); the literature reports nats on *binarized*
 # MNIST, each pixel drawn once as ink with its grey level as the probability. Second, the bound.
 # The ELBO can sit far below $\log p(x)$; averaging the importance weights of $k$ codes drawn from
-# the encoder's $q(z \mid x)$ gives a tighter bound (Burda et al., 2016), the ELBO at $k = 1$ and
+# the encoder's $q(z \mid x)$ gives a tighter bound (Burda et al., 2016 {cite:p}`burda2016`), the ELBO at $k = 1$ and
 # $\log p(x)$ itself as $k$ grows:
 #
 # $$
@@ -61,7 +62,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@ea9858f6b4ad31cd54a3342c9dadbaaf974b641d"
+        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()

@@ -82,8 +82,9 @@ def test_every_recipe_is_in_the_generated_table_of_contents():
     toc = yaml.safe_load(book.table_of_contents(ROOT))
     files = {chapter["file"] for part in toc["parts"] for chapter in part["chapters"]}
     # Besides the recipes, only the pages `make html` generates: the results page (from
-    # results/) and the appendix (from benchmarks/results/).
-    assert files == {f"recipes/{source.stem}" for source in SOURCES} | {"results", "appendix"}
+    # results/) and the appendix (from benchmarks/results/), and the references (references.bib).
+    pages = {"results", "appendix", "references"}
+    assert files == {f"recipes/{source.stem}" for source in SOURCES} | pages
 
 
 def test_badges_install_cells_and_readme_derive_from_config():
