@@ -202,9 +202,10 @@ def page(
         "How to read it: *ours* is the recipe's headline, the mean over its seeds with their\n"
         "standard deviation where it ran several, else one run. The difference is ours minus\n"
         "the baseline (percentage points for percentages) with the 95% interval of the paired\n"
-        "difference over seeds. With an interval, the verdict is **wins** or **loses** when the\n"
-        "interval lies wholly on one side of zero and *ties* when it covers zero; a single run\n"
-        "has no interval, so its verdict says only which side it fell on: *ahead* or *behind*.\n"
+        "difference over seeds (a single run may carry one over its test images instead, as\n"
+        "recipe 04's does). With an interval, the verdict is **wins** or **loses** when the\n"
+        "interval lies wholly on one side of zero and *ties* when it covers zero; without one,\n"
+        "the verdict says only which side the run fell on: *ahead* or *behind*.\n"
         "Numbers carry the decimals of their spread (one significant digit, two when it starts\n"
         "with a 1); single runs carry just enough to show the difference.\n"
     )
