@@ -109,20 +109,26 @@ def load_records(directory: str | os.PathLike, root: str | os.PathLike = ROOT) -
     return sorted(records, key=lambda record: (order.get(record["recipe"], 100), record["recipe"]))
 
 
+def _checked_headline(record: dict):
+    """The record's headline and metrics, or ValueError: no headline, or a metric it lacks."""
+    headline = headline_of(record)
+    if headline is None:
+        raise ValueError(
+            f"The {record['recipe']} record declares no headline: its recipe must pass one "
+            "to run.finish."
+        )
+    metrics = record["metrics"]
+    for key in (headline.metric, headline.baseline_metric):
+        if key not in metrics:
+            raise ValueError(f"The {record['recipe']} record has no metric {key!r}.")
+    return headline, metrics
+
+
 def headline_rows(records: list[dict]) -> list[dict[str, str]]:
     """One row of formatted cells (keyed by column name) per record."""
     rows = []
     for record in records:
-        headline = headline_of(record)
-        if headline is None:
-            raise ValueError(
-                f"The {record['recipe']} record declares no headline: its recipe must pass one "
-                "to run.finish."
-            )
-        metrics = record["metrics"]
-        for key in (headline.metric, headline.baseline_metric):
-            if key not in metrics:
-                raise ValueError(f"The {record['recipe']} record has no metric {key!r}.")
+        headline, metrics = _checked_headline(record)
         versions = record.get("versions", {})
         rows.append(
             {
@@ -345,16 +351,7 @@ def compare(record: dict) -> dict:
     ``verdict`` and the cells ``ours_cell``, ``baseline_cell``, ``difference_cell``.
     Percentages are shown times 100, their differences in percentage points.
     """
-    headline = headline_of(record)
-    if headline is None:
-        raise ValueError(
-            f"The {record['recipe']} record declares no headline: its recipe must pass one "
-            "to run.finish."
-        )
-    metrics = record["metrics"]
-    for key in (headline.metric, headline.baseline_metric):
-        if key not in metrics:
-            raise ValueError(f"The {record['recipe']} record has no metric {key!r}.")
+    headline, metrics = _checked_headline(record)
     for key in ("metric", "baseline_metric"):
         _format(metrics[getattr(headline, key)], headline.percent, record, key)
     sign = direction(headline)
