@@ -80,13 +80,15 @@ class BernoulliMixture:
 
     def negative_log_likelihood(self, images) -> np.ndarray:
         """-log p(x) in nats of each binary (n, ...) image with the mixture's pixel count: (n,)."""
+        from scipy.special import logsumexp
+
         pixels = _binary_pixels(images, "images")
         if pixels.shape[1] != self.means.shape[1]:
             raise ValueError(
                 f"images have {pixels.shape[1]} pixels each; the mixture was fitted on "
                 f"{self.means.shape[1]}."
             )
-        return -_logsumexp(_log_joint(pixels, self.weights, self.means))
+        return -logsumexp(_log_joint(pixels, self.weights, self.means), axis=1)
 
 
 def bernoulli_mixture(
@@ -99,6 +101,8 @@ def bernoulli_mixture(
     pixel of every component (a Beta(2, 2) prior), so no probability reaches 0 or 1 and an
     unseen pixel value costs finitely many nats.
     """
+    from scipy.special import logsumexp
+
     pixels = _binary_pixels(images, "images")
     _check_integer(components, "components", 1, len(pixels))
     _check_integer(iterations, "iterations", 1, 10_000)
@@ -111,7 +115,7 @@ def bernoulli_mixture(
     weights = np.full(components, 1.0 / components, dtype=np.float32)
     for _ in range(iterations):
         log_joint = _log_joint(pixels, weights, means)
-        responsibilities = np.exp(log_joint - _logsumexp(log_joint)[:, None])
+        responsibilities = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
         counts = responsibilities.sum(axis=0)
         weights = (counts + 1e-12) / (counts.sum() + components * 1e-12)
         means = ((responsibilities.T @ pixels + 1.0) / (counts[:, None] + 2.0)).astype(np.float32)
@@ -121,12 +125,6 @@ def bernoulli_mixture(
 def _log_joint(pixels: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
     """log(weight_k) + log p(x | component k) for each image and component: (n, k)."""
     return np.log(weights) + pixels @ np.log(means).T + (1.0 - pixels) @ np.log1p(-means).T
-
-
-def _logsumexp(values: np.ndarray) -> np.ndarray:
-    """log(sum(exp(values))) along the last axis, without overflow: (n,)."""
-    largest = values.max(axis=-1)
-    return largest + np.log(np.exp(values - largest[:, None]).sum(axis=-1))
 
 
 def _binary_pixels(images, name: str) -> np.ndarray:
