@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from booktools import report
+from booktools import book, report
 
 __all__ = ["GALLERY_TAG", "card_line", "gallery", "key_figure", "short_measure"]
 
@@ -137,7 +137,7 @@ def gallery(
     """
     folder = Path(output).parent / "gallery"
     records = {record["recipe"]: record for record in report.load_records(results, root)}
-    titles = {Path(source).stem: title for source, title in _titles(root).items()}
+    titles = {Path(source).stem: title for source, title in book.recipe_titles(root).items()}
     cards = []
     for name, source in report.recipe_sources(root).items():
         notebook = Path(notebooks) / f"{source.stem}.ipynb"
@@ -163,12 +163,6 @@ def gallery(
         + "````\n"
         + (f"\n{note}\n" if note else "")
     )
-
-
-def _titles(root: str | os.PathLike) -> dict[str, str]:
-    from booktools import book
-
-    return book.recipe_titles(root)
 
 
 def main(argv: list[str] | None = None) -> int:
