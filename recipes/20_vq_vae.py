@@ -63,7 +63,7 @@ import sys
 # It brings only aelib's light dependencies; TensorFlow and Keras stay as they are.
 if importlib.util.find_spec("aelib") is None:
     aelib_requirement = (
-        "aelib @ git+https://github.com/aebook/aebook@b8eec35c38ca8f10da84fe5717991df022903a9a"
+        "aelib @ git+https://github.com/aebook/aebook@eb2c6e52216d8c1319f9d1834db14c02ae03abff"
     )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", aelib_requirement], check=True)
     importlib.invalidate_caches()
